@@ -1,0 +1,13 @@
+"""Suite-wide set-up: widgets render offscreen unless a real X server was given (the video tests)."""
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+# Video tests run under Xvfb (`make test` starts it and sets CC_TEST_XVFB=1); everything else offscreen.
+if not os.environ.get("CC_TEST_XVFB"):
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ.setdefault("QT_QPA_FONTDIR", "/usr/share/fonts")
