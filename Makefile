@@ -1,0 +1,35 @@
+# One command each: `make run` (set-up + backend + demo city + console, wall, consultation windows),
+# `make test` (set-up + the whole suite), `make bench` (set-up + every benchmark).
+.PHONY: setup run test test-unit test-video bench soak lint translations clean
+
+VENV := .venv
+PY := $(VENV)/bin/python
+XVFB := xvfb-run -a -s "-screen 0 1920x1080x24 -nolisten tcp"
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	@bash scripts/run-demo.sh
+
+# Widgets render offscreen; the video tests need a real X server and run under Xvfb.
+test: setup
+	$(MAKE) --no-print-directory lint test-unit test-video
+
+lint:
+	$(VENV)/bin/lint-imports
+
+test-unit:
+	$(PY) -m pytest -q -m "not xvfb and not slow" -p no:cacheprovider
+
+test-video:
+	CC_TEST_XVFB=1 $(XVFB) $(PY) -m pytest -q -m "xvfb and not slow" -p no:cacheprovider
+
+bench: setup
+	$(XVFB) $(PY) bench/run_all.py
+
+translations: setup
+	$(PY) -m app.i18n --update
+
+clean:
+	rm -rf var/ bench/results/*.json
