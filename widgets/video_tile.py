@@ -1,0 +1,245 @@
+"""A video tile: a caption strip (camera name, state, clock) over a native surface that libvlc draws into."""
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, Property, QRect, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from widgets.video_player import VideoPlayer, escape_marquee
+
+_STATE_COLOURS = {
+    "idle": "#777777",
+    "connecting": "#e0a000",
+    "playing": "#2ecc40",
+    "no_signal": "#ff4136",
+    "error": "#ff4136",
+}
+SELECTED_COLOUR = "#ffd700"
+
+
+class _Ticker(QObject):
+    """One shared once-a-second timer for every clock in the process (16 tiles, one timer)."""
+
+    tick = Signal()
+    _shared: "_Ticker | None" = None
+
+    def __init__(self):
+        super().__init__()
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self.tick)
+        self._timer.start()
+
+    @classmethod
+    def shared(cls) -> "_Ticker":
+        if cls._shared is None:
+            cls._shared = cls()
+        return cls._shared
+
+
+class VideoSurface(QWidget):
+    """The native window libvlc renders into. Qt paints it only while libvlc has no picture on it,
+    so what is painted here (black, NO SIGNAL) is exactly what shows between streams."""
+
+    clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
+        self.setAttribute(Qt.WidgetAttribute.WA_DontCreateNativeAncestors)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setAutoFillBackground(False)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(32, 24)
+        self.message = ""
+        self.detail = ""
+
+    def show_message(self, message: str, detail: str = "") -> None:
+        if (message, detail) != (self.message, self.detail):
+            self.message, self.detail = message, detail
+            self.update()
+
+    def paintEvent(self, event):  # noqa: N802 - Qt API
+        p = QPainter(self)
+        p.fillRect(self.rect(), Qt.GlobalColor.black)
+        if not self.message:
+            return
+        font = QFont(self.font())
+        font.setBold(True)
+        font.setPixelSize(max(12, min(self.height() // 6, self.width() // 10)))
+        p.setFont(font)
+        p.setPen(QColor("#ff4136") if self.detail != "…" else QColor("#cccccc"))
+        r = self.rect()
+        upper = QRect(r.left(), r.top(), r.width(), r.height() * 3 // 5)
+        p.drawText(upper, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom), self.message)
+        if self.detail:
+            small = QFont(self.font())
+            small.setPixelSize(max(10, font.pixelSize() // 3))
+            p.setFont(small)
+            p.setPen(QColor("#bbbbbb"))
+            lower = QRect(r.left(), r.top() + r.height() * 3 // 5 + 4, r.width(), r.height() * 2 // 5 - 4)
+            p.drawText(lower, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop), self.detail)
+
+    def mousePressEvent(self, event):  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
+        super().mousePressEvent(event)
+
+
+class VideoTile(QWidget):
+    """One camera on screen. libvlc's native window hides any Qt child painted over it, so the name,
+    state and clock sit in a caption strip above the picture, the operator watermark is drawn by libvlc
+    inside the picture (marquee), and NO SIGNAL is painted on the surface whenever no picture is shown.
+
+    Attributes:
+        camera_id, camera_name: what the tile shows.
+        player: the VideoPlayer (kept when the tile moves between layouts).
+    Signals:
+        clicked(str): the operator clicked the tile; carries the camera id.
+        state_changed(str): the player's state.
+    """
+
+    clicked = Signal(str)
+    state_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, caption: bool = True):
+        super().__init__(parent)
+        self.camera_id = ""
+        self.camera_name = ""
+        self._watermark = ""
+        self._selected = False
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setStyleSheet("VideoTile { background: #000; }")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(2, 2, 2, 2)
+        outer.setSpacing(0)
+
+        self._strip = QWidget(self)
+        self._strip.setObjectName("caption")
+        self._strip.setStyleSheet("#caption { background: #101418; } QLabel { color: #e8e8e8; }")
+        strip = QHBoxLayout(self._strip)
+        strip.setContentsMargins(6, 1, 6, 1)
+        strip.setSpacing(6)
+        self._dot = QLabel("●", self._strip)
+        self._name = QLabel(self._strip)
+        self._name.setTextFormat(Qt.TextFormat.PlainText)
+        self._state_label = QLabel(self._strip)
+        self._clock = QLabel(self._strip)
+        self._name.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        strip.addWidget(self._dot)
+        strip.addWidget(self._name, 1)
+        strip.addWidget(self._state_label)
+        strip.addWidget(self._clock)
+        outer.addWidget(self._strip)
+        self._strip.setVisible(caption)
+
+        self.surface = VideoSurface(self)
+        outer.addWidget(self.surface, 1)
+        self.surface.clicked.connect(self._emit_clicked)
+
+        self.player = VideoPlayer(self)
+        self.player.state_changed.connect(self._on_state)
+        self._window_bound = False
+        _Ticker.shared().tick.connect(self._tick)
+        self._tick()
+        self._on_state(self.player.state)
+
+    # ---- API ---------------------------------------------------------------------------------
+    def set_camera(self, camera_id: str, name: str = "") -> None:
+        self.camera_id = camera_id
+        self.camera_name = name or camera_id
+        self._name.setText(self.camera_name)
+        self._name.setToolTip(f"{self.camera_name} ({camera_id})")
+        self._on_state(self.player.state)
+
+    def play(self, url: str) -> None:
+        self._bind_window()
+        self.player.play(url)
+
+    def stop(self) -> None:
+        self.player.stop()
+
+    def set_watermark(self, text: str) -> None:
+        """The operator's name (or any text); libvlc draws it with the current time inside the picture."""
+        self._watermark = text
+        self.player.set_marquee(f"{escape_marquee(text)}  %Y-%m-%d %H:%M:%S" if text else "")
+
+    def watermark(self) -> str:
+        return self._watermark
+
+    def set_selected(self, selected: bool) -> None:
+        if selected != self._selected:
+            self._selected = selected
+            self.update()
+
+    def is_selected(self) -> bool:
+        return self._selected
+
+    def set_caption_visible(self, visible: bool) -> None:
+        self._strip.setVisible(visible)
+
+    def close_player(self) -> None:
+        """Release libvlc before the tile's window goes away."""
+        _Ticker.shared().tick.disconnect(self._tick)
+        self.player.close()
+
+    def _get_state(self) -> str:
+        return self.player.state
+
+    state = Property(str, _get_state, notify=state_changed)
+
+    # ---- internals ---------------------------------------------------------------------------
+    def _bind_window(self) -> None:
+        win_id = int(self.surface.winId())  # creates the native window if needed
+        if not self._window_bound or win_id != getattr(self, "_win_id", 0):
+            self._win_id = win_id
+            self.player.set_window(win_id)
+            self._window_bound = True
+
+    @Slot()
+    def _emit_clicked(self) -> None:
+        self.clicked.emit(self.camera_id)
+
+    def mousePressEvent(self, event):  # noqa: N802 - clicks on the caption strip
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit(self.camera_id)
+        super().mousePressEvent(event)
+
+    @Slot()
+    def _tick(self) -> None:
+        self._clock.setText(time.strftime("%H:%M:%S"))
+
+    @Slot(str)
+    def _on_state(self, state: str) -> None:
+        colour = _STATE_COLOURS.get(state, "#777777")
+        self._dot.setStyleSheet(f"color: {colour};")
+        texts = {
+            "idle": self.tr("idle"),
+            "connecting": self.tr("connecting"),
+            "playing": "",
+            "no_signal": self.tr("NO SIGNAL"),
+            "error": self.tr("error"),
+        }
+        self._state_label.setText(texts.get(state, state))
+        if state == "playing":
+            self.surface.show_message("")
+        elif state == "connecting":
+            self.surface.show_message(self.tr("Connecting…"), "…")
+        elif state == "no_signal":
+            self.surface.show_message(self.tr("NO SIGNAL"), self.tr("%1 — reconnecting").replace("%1", self.camera_name))
+        elif state == "error":
+            self.surface.show_message(self.tr("NO SIGNAL"), self.player.error or self.tr("cannot play"))
+        else:
+            self.surface.show_message(self.tr("NO SIGNAL") if self.camera_id else "", self.camera_name)
+        self.state_changed.emit(state)
+
+    def paintEvent(self, event):  # noqa: N802 - a frame when selected
+        super().paintEvent(event)
+        if self._selected:
+            p = QPainter(self)
+            pen = QPen(QColor(SELECTED_COLOUR))
+            pen.setWidth(3)
+            p.setPen(pen)
+            p.drawRect(self.rect().adjusted(1, 1, -2, -2))
