@@ -1,0 +1,184 @@
+"""``cc-backend``: run the backend (store, hub, relay, demo) or manage users and the audit log."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+
+from backend_client.models import ROLES
+
+log = logging.getLogger("backend")
+
+
+def default_db() -> Path:
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "command-centre" / "cc.db"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cc-backend", description="Command-centre backend.")
+    p.add_argument("--db", type=Path, default=None, help="SQLite file (default: $XDG_DATA_HOME/command-centre/cc.db)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765, help="hub port (0: any free port)")
+    p.add_argument("--no-demo", action="store_true", help="do not run the demo city")
+    p.add_argument("--demo-seed", type=int, default=None)
+    p.add_argument("--cap-inbox", type=Path, default=None, help="watched folder of CAP files")
+    p.add_argument("--cameras", type=Path, default=None, help="camera list file (JSON)")
+    p.add_argument("--relay-port", type=int, default=8780)
+    p.add_argument("--no-relay", action="store_true", help="do not start or adopt the camera relay")
+    p.add_argument("--centre", default="yk", help="centre id, prefix of event ids")
+    p.add_argument("--layouts", type=Path, default=None, help="folder of wall scenes (default: the repo's layouts/)")
+    p.add_argument("--auth-timeout", type=float, default=10.0, help=argparse.SUPPRESS)
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command")
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="create a user and print its token (one line)")
+    add.add_argument("name")
+    add.add_argument("role", choices=ROLES)
+    audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
+    audit.add_parser("verify", help="check the audit hash chain; exit 1 if it was tampered with")
+    return p
+
+
+def _user_add(db: Path, name: str, role: str) -> int:
+    from backend import auth, store
+
+    store.create_schema(db)
+    conn = store.connect(db)
+    try:
+        token = auth.add_user(conn, name, role)
+    except auth.UserError as exc:
+        print(f"cc-backend: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        conn.close()
+    print(token, flush=True)
+    return 0
+
+
+def _audit_verify(db: Path) -> int:
+    from backend import audit
+
+    if not db.is_file():
+        print(f"cc-backend: {db}: no such database", file=sys.stderr)
+        return 1
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        problems = audit.verify(conn)
+        count = conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+    finally:
+        conn.close()
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"audit: {count} rows, {'OK' if not problems else f'{len(problems)} problems'}")
+    return 1 if problems else 0
+
+
+async def serve(args: argparse.Namespace) -> int:
+    from backend import cameras, commands
+    from backend.core import Core
+    from backend.hub import Hub
+
+    core = Core(args.db, centre=args.centre, layouts_dir=args.layouts)
+    await core.start()
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    hub = relay = demo = None
+    demo_task: asyncio.Task | None = None
+    try:
+        commands.install(core)
+        await commands.ensure_main_wall(core)
+        if args.cameras is not None:
+            try:
+                public, private = cameras.load_camera_file(args.cameras)
+            except cameras.CameraListError as exc:
+                log.error("%s", exc)
+                return 2
+            changed = await cameras.apply_cameras(core, public, private)
+            log.info("cameras: %d in %s, %d changes", len(public), args.cameras, changed)
+        if args.cap_inbox is not None:
+            log.warning("CAP inbox not implemented yet (%s ignored)", args.cap_inbox)
+        if not args.no_relay:
+            relay = await _start_relay(core, args)
+        hub = Hub(core, args.host, args.port, auth_timeout=args.auth_timeout)
+        await hub.start()
+        if not args.no_demo:
+            demo, demo_task = _start_demo(core, args)
+        print(f"hub listening on ws://{args.host}:{hub.port}", file=sys.stderr, flush=True)
+        await stopping.wait()
+        log.info("stopping")
+        return 0
+    finally:
+        if demo is not None:
+            demo.stop()
+        if demo_task is not None:
+            demo_task.cancel()
+            await asyncio.gather(demo_task, return_exceptions=True)
+        if hub is not None:
+            await hub.stop()
+        if relay is not None:
+            try:
+                await relay.stop()
+            except Exception:
+                log.exception("relay stop failed")
+        await core.close()
+
+
+async def _start_relay(core, args):
+    try:
+        from backend.relay.supervisor import RelaySupervisor
+    except ImportError as exc:
+        log.warning("camera relay not available (%s); continuing without it", exc)
+        return None
+    sup = RelaySupervisor(core, host=args.host, port=args.relay_port, state_dir=Path(args.db).resolve().parent)
+    await sup.start()
+    core.relay_url = sup.base_url
+    log.info("camera relay at %s", sup.base_url)
+    return sup
+
+
+def _start_demo(core, args):
+    try:
+        from backend.demo.simulator import DemoCity
+    except ImportError as exc:
+        log.warning("demo city not available (%s); continuing without it", exc)
+        return None, None
+    demo = DemoCity(core, seed=args.demo_seed)
+
+    async def run() -> None:
+        try:
+            await demo.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("demo city stopped with an error")
+
+    return demo, asyncio.create_task(run(), name="demo-city")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(stream=sys.stderr, level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+    args.db = Path(args.db) if args.db else default_db()
+    if args.command == "user":
+        return _user_add(args.db, args.name, args.role)
+    if args.command == "audit":
+        return _audit_verify(args.db)
+    try:
+        return asyncio.run(serve(args))
+    except OSError as exc:  # e.g. the port is taken
+        log.error("%s", exc)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

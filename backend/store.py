@@ -1,0 +1,237 @@
+"""The durable store: one SQLite file (WAL) with a group-committing writer thread.
+
+Schema is created through sqlite-utils. All writes of the running backend go through ``Writer``: a
+dedicated thread with its own connection that takes queued ``WriteItem``s, commits up to 500 changes
+(or whatever arrived within 10 ms) in ONE transaction with synchronous=FULL, assigns the event seqs
+inside that transaction, and only then hands the committed items back to the event loop, in order.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import sqlite_utils
+
+from backend import audit as audit_log
+
+log = logging.getLogger(__name__)
+
+STANDARD_ENTITIES = ("alerts", "incidents", "units", "cameras", "sensors", "walls")
+RESERVED_TABLES = frozenset({"events", "layouts", "users", "audit", "camera_sources", "meta", "quarantine"})
+ENTITY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+MAX_BATCH_CHANGES = 500
+MAX_BATCH_DELAY = 0.010
+
+
+def connect(path: str | Path, timeout: float = 30.0) -> sqlite3.Connection:
+    """A connection with the store's pragmas; autocommit mode, transactions are explicit."""
+    conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+    return conn
+
+
+def create_schema(path: str | Path) -> None:
+    """Create every table and index that is missing (idempotent)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = connect(path)
+    try:
+        db = sqlite_utils.Database(conn)
+        if "events" not in db.table_names():
+            db["events"].create(
+                {"seq": int, "eid": str, "ts": float, "actor": str, "entity": str, "op": str, "key": str,
+                 "data": str},
+                pk="seq", not_null={"eid", "ts", "entity", "op", "key"},
+            )
+            db["events"].create_index(["eid"], unique=True)
+        for entity in STANDARD_ENTITIES:
+            ensure_entity_table(conn, entity)
+        db["layouts"].create({"name": str, "data": str, "updated": float}, pk="name", if_not_exists=True)
+        db["users"].create(
+            {"name": str, "role": str, "token_sha256": str, "created": float, "disabled": int},
+            pk="name", not_null={"role", "token_sha256"}, defaults={"disabled": 0}, if_not_exists=True,
+        )
+        db["users"].create_index(["token_sha256"], unique=True, if_not_exists=True)
+        db["audit"].create(
+            {"seq": int, "ts": float, "user": str, "role": str, "action": str, "args": str, "ok": int,
+             "detail": str, "prev_hash": str, "hash": str},
+            pk="seq", if_not_exists=True,
+        )
+        db["camera_sources"].create({"id": str, "url": str, "sub_url": str, "ptz": str}, pk="id",
+                                    if_not_exists=True)
+        db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+    finally:
+        conn.close()
+
+
+def ensure_entity_table(conn: sqlite3.Connection, entity: str) -> None:
+    if not ENTITY_NAME.match(entity) or entity in RESERVED_TABLES:
+        raise ValueError(f"entity {entity!r}: not a valid entity table name")
+    conn.execute(f'CREATE TABLE IF NOT EXISTS "{entity}" (id TEXT PRIMARY KEY, data TEXT NOT NULL, seq INTEGER)')
+
+
+def load_state(path: str | Path) -> tuple[int, dict[str, dict[str, dict]], list[dict]]:
+    """(head seq, {entity: {key: record}}, camera sources) as committed on disk."""
+    conn = connect(path)
+    try:
+        db = sqlite_utils.Database(conn)
+        head = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+        state: dict[str, dict[str, dict]] = {e: {} for e in STANDARD_ENTITIES}
+        for table in db.tables:
+            if table.name in RESERVED_TABLES or set(table.columns_dict) != {"id", "data", "seq"}:
+                continue
+            records = state.setdefault(table.name, {})
+            for key, data in conn.execute(f'SELECT id, data FROM "{table.name}"'):
+                records[key] = json.loads(data)
+        sources = [
+            {"id": i, "url": u, "sub_url": s or "", "ptz": json.loads(p) if p else None}
+            for i, u, s, p in conn.execute("SELECT id, url, sub_url, ptz FROM camera_sources ORDER BY id")
+        ]
+        return head, state, sources
+    finally:
+        conn.close()
+
+
+def read_events(path: str | Path, after: int, upto: int, limit: int = 1000) -> list[dict]:
+    """Committed events with after < seq <= upto, in order, at most ``limit`` of them."""
+    conn = connect(path)
+    try:
+        rows = conn.execute(
+            "SELECT seq, eid, ts, actor, entity, op, key, data FROM events WHERE seq > ? AND seq <= ?"
+            " ORDER BY seq LIMIT ?", (after, upto, limit),
+        ).fetchall()
+    finally:
+        conn.close()
+    return [
+        {"seq": s, "eid": e, "ts": t, "actor": a, "entity": n, "op": o, "key": k,
+         "data": json.loads(d) if d is not None else None}
+        for s, e, t, a, n, o, k, d in rows
+    ]
+
+
+@dataclass
+class WriteItem:
+    """One submitter's unit of work: its changes, an optional audit row, private camera sources."""
+
+    changes: list[tuple[str, str, str, str | None, dict | None]]  # (entity, op, key, JSON text, record)
+    actor: str = "system"
+    audit: dict[str, Any] | None = None  # {user, role, action, args, ok, detail}
+    camera_sources: list[dict] | None = None  # replaces the whole private table
+    on_done: Callable[["WriteItem"], None] | None = None
+    events: list[dict] = field(default_factory=list)  # filled by the writer
+    audit_row: dict[str, Any] | None = None
+    error: BaseException | None = None
+
+
+class Writer(threading.Thread):
+    """The single writer: group commit OFF the event-loop thread.
+
+    ``done(batch)`` is called from this thread after each commit (or failure), with the items in
+    submission order; the Core turns it into one ``loop.call_soon_threadsafe`` call.
+    """
+
+    def __init__(self, path: str | Path, centre: str, head_seq: int, done: Callable[[list[WriteItem]], None],
+                 max_changes: int = MAX_BATCH_CHANGES, max_delay: float = MAX_BATCH_DELAY):
+        super().__init__(name="store-writer", daemon=True)
+        self._path, self._centre, self._seq, self._done = path, centre, head_seq, done
+        self._max_changes, self._max_delay = max_changes, max_delay
+        self._queue: queue.SimpleQueue[WriteItem | None] = queue.SimpleQueue()
+        self._tables: set[str] = set()
+        self.batches = 0  # committed transactions, for tests and benchmarks
+
+    def submit(self, item: WriteItem) -> None:
+        self._queue.put(item)
+
+    def stop(self) -> None:
+        """Commit everything already submitted, then end the thread."""
+        self._queue.put(None)
+
+    def run(self) -> None:
+        conn = connect(self._path)
+        try:
+            stopping = False
+            while not stopping:
+                first = self._queue.get()
+                if first is None:
+                    break
+                batch, count = [first], len(first.changes)
+                deadline = time.monotonic() + self._max_delay
+                while count < self._max_changes:
+                    try:
+                        nxt = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                    except queue.Empty:
+                        break
+                    if nxt is None:
+                        stopping = True
+                        break
+                    batch.append(nxt)
+                    count += len(nxt.changes)
+                self._commit(conn, batch)
+        finally:
+            conn.close()
+
+    def _commit(self, conn: sqlite3.Connection, batch: list[WriteItem]) -> None:
+        try:
+            self._transaction(conn, batch)
+        except Exception as exc:  # a bad item must not fail its neighbours: retry one by one
+            log.error("store: batch of %d items failed (%s); retrying one by one", len(batch), exc)
+            for item in batch:
+                try:
+                    self._transaction(conn, [item])
+                except Exception as exc2:
+                    item.error, item.events, item.audit_row = exc2, [], None
+        self._done(batch)
+
+    def _transaction(self, conn: sqlite3.Connection, batch: list[WriteItem]) -> None:
+        seq = self._seq
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for item in batch:
+                item.events, item.audit_row = [], None
+                ts = time.time()
+                for entity, op, key, data, record in item.changes:
+                    if entity not in self._tables:
+                        ensure_entity_table(conn, entity)
+                        self._tables.add(entity)
+                    seq += 1
+                    eid = f"{self._centre}-{seq}"
+                    conn.execute(
+                        "INSERT INTO events (seq, eid, ts, actor, entity, op, key, data) VALUES (?,?,?,?,?,?,?,?)",
+                        (seq, eid, ts, item.actor, entity, op, key, data),
+                    )
+                    if op == "upsert":
+                        conn.execute(
+                            f'INSERT INTO "{entity}" (id, data, seq) VALUES (?,?,?) ON CONFLICT(id) DO UPDATE'
+                            " SET data = excluded.data, seq = excluded.seq", (key, data, seq),
+                        )
+                    else:
+                        conn.execute(f'DELETE FROM "{entity}" WHERE id = ?', (key,))
+                    item.events.append({"seq": seq, "eid": eid, "ts": ts, "actor": item.actor,
+                                        "entity": entity, "op": op, "key": key, "data": record})
+                if item.camera_sources is not None:
+                    conn.execute("DELETE FROM camera_sources")
+                    conn.executemany(
+                        "INSERT INTO camera_sources (id, url, sub_url, ptz) VALUES (?,?,?,?)",
+                        [(s["id"], s["url"], s.get("sub_url") or "",
+                          json.dumps(s["ptz"]) if s.get("ptz") is not None else None)
+                         for s in item.camera_sources],
+                    )
+                if item.audit is not None:
+                    a = item.audit
+                    item.audit_row = audit_log.append(conn, ts, a["user"], a["role"], a["action"],
+                                                      a.get("args") or {}, a["ok"], a.get("detail", ""))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self._seq = seq
+        self.batches += 1
