@@ -213,14 +213,14 @@ class SensorKind:
     digits: int = 1
 
     def level(self, value: float, previous: str = "") -> str:
-        """Warning colour for a value; a level is kept until the value falls 5 % of its threshold below it."""
+        """Warning colour for a value; a level is kept until the value falls two spreads below its threshold."""
         level = ""
         for colour, threshold in zip(COLOURS, self.thresholds):
             if value >= threshold:
                 level = colour
         if level_rank(previous) > level_rank(level):
             hold = self.thresholds[level_rank(previous) - 1]
-            if value >= hold - 0.05 * abs(hold):
+            if value >= hold - 2 * self.spread:
                 return previous
         return level
 
