@@ -91,11 +91,13 @@ def seed_units(rng: random.Random, now: float) -> list[UnitSim]:
         for n in range(1, count + 1):
             home = homes[i % len(homes)]
             i += 1
-            lat, lon = jitter(rng, (home.lat, home.lon), 500)
-            speed = rng.uniform(*speeds)
+            track = make_track(rng, jitter(rng, (home.lat, home.lon), 500), home)
+            distance = rng.uniform(0, track.length)
+            lat, lon, heading = track.at(distance)
             rec = Unit(f"U-{i:02d}", pattern.format(t=_short(home), n=n), kind, round(lat, 6), round(lon, 6),
-                       0.0, round(speed, 1), "busy" if rng.random() < 0.2 else "available", home.code, now).to_dict()
-            units.append(UnitSim(rec, make_track(rng, (lat, lon), home), rng.uniform(0, 500), speeds))
+                       round(heading, 1), round(rng.uniform(*speeds), 1),
+                       "busy" if rng.random() < 0.2 else "available", nearest_township(lat, lon).code, now).to_dict()
+            units.append(UnitSim(rec, track, distance, speeds))
     return units
 
 
@@ -236,6 +238,10 @@ class DemoCity:
         for inc in sorted(self.core.all("incidents"), key=lambda i: i.get("created") or 0):
             if str(inc.get("id", "")).startswith(INCIDENT_PREFIX) and inc.get("stage") == "intake":
                 self._intake.append(inc["id"])
+        for rec in self.core.all("alerts") + self.core.all("incidents"):  # a restart within the same second
+            head, _, number = str(rec.get("id", "")).rpartition("-")
+            if head in (ALERT_PREFIX + self._run_tag, INCIDENT_PREFIX + self._run_tag) and number.isdigit():
+                self._n = max(self._n, int(number))
         self._next_alert = next_alert_gap(self.rng, ALERT_MEAN_GAP_S)
         if changes:
             await self.core.publish(changes, actor=ACTOR)
