@@ -1,0 +1,150 @@
+"""The store and Core in-process on a temp SQLite file: group commit, order, durability, audit chain."""
+import asyncio
+import json
+import sqlite3
+
+import pytest
+
+from backend import audit, store
+from backend.auth import User
+from backend.core import Change, CommandError, Core
+
+
+async def test_group_commit_batches_in_one_transaction_each_and_keeps_seq_order(tmp_path):
+    # A long linger makes the batching deterministic: 1200 single changes -> 500 + 500 + 200.
+    core = Core(tmp_path / "cc.db", centre="t1", max_batch_changes=500, max_batch_delay=2.0)
+    await core.start()
+    seen: list[int] = []
+    order: list[int] = []
+    core.subscribe(lambda ev: seen.append(ev["seq"]))
+
+    async def one(i: int):
+        events = await core.publish([Change("units", "upsert", f"U-{i}", {"name": f"u{i}", "lat": i})])
+        order.append(events[0]["seq"])
+        assert core.get("units", f"U-{i}")["lat"] == i  # state applied before the await returns
+        return events[0]
+
+    events = await asyncio.gather(*(one(i) for i in range(1200)))
+    assert core._writer.batches == 3
+    assert [e["seq"] for e in events] == list(range(1, 1201))  # submission order == seq order
+    assert seen == list(range(1, 1201))
+    assert order == list(range(1, 1201))
+    assert all(e["eid"] == f"t1-{e['seq']}" for e in events)
+    assert core.head_seq == 1200
+    await core.close()
+
+    conn = sqlite3.connect(tmp_path / "cc.db")
+    assert conn.execute("SELECT COUNT(*), MIN(seq), MAX(seq) FROM events").fetchone() == (1200, 1, 1200)
+    assert conn.execute("SELECT COUNT(*) FROM units").fetchone() == (1200,)
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+async def test_state_survives_restart_and_deletes_apply(tmp_path):
+    async with Core(tmp_path / "cc.db") as core:
+        await core.publish([Change("alerts", "upsert", "A-1", {"colour": "red", "title": "暴雨"}),
+                            Change("alerts", "upsert", "A-2", {"colour": "blue", "title": "大风"})], actor="t")
+        await core.publish([Change("alerts", "delete", "A-2")])
+        await core.publish([Change("quake_feeds", "upsert", "Q", {"m": 3.1})])  # a new entity gets a table
+    async with Core(tmp_path / "cc.db") as core:
+        assert core.head_seq == 4
+        assert core.get("alerts", "A-1") == {"id": "A-1", "colour": "red", "title": "暴雨"}
+        assert core.get("alerts", "A-2") is None
+        assert core.get("quake_feeds", "Q")["m"] == 3.1
+        seq, state = core.snapshot()
+        assert seq == 4 and set(store.STANDARD_ENTITIES) <= set(state)
+        events = store.read_events(core.db_path, 0, 10)
+        assert [(e["seq"], e["op"], e["key"]) for e in events] == [
+            (1, "upsert", "A-1"), (2, "upsert", "A-2"), (3, "delete", "A-2"), (4, "upsert", "Q")]
+        assert events[2]["data"] is None and events[0]["actor"] == "t"
+
+
+async def test_concurrent_updates_of_one_record_lose_no_field(tmp_path):
+    async with Core(tmp_path / "cc.db") as core:
+        await asyncio.gather(*(core.update("cameras", "cam-1", {f"f{i}": i}) for i in range(50)))
+        record = core.get("cameras", "cam-1")
+        assert all(record[f"f{i}"] == i for i in range(50))
+        assert record["id"] == "cam-1"
+
+
+async def test_bad_changes_are_refused_in_the_caller_and_nothing_is_written(tmp_path):
+    async with Core(tmp_path / "cc.db") as core:
+        for bad in (Change("users", "upsert", "x", {}), Change("Bad Name", "upsert", "x", {}),
+                    Change("alerts", "upsert", "", {}), Change("alerts", "merge", "x", {}),
+                    Change("alerts", "upsert", "x", {"id": "y"}),
+                    Change("alerts", "upsert", "x", {"v": float("nan")}),
+                    Change("alerts", "upsert", "x", {"v": object()})):
+            with pytest.raises((ValueError, TypeError)):
+                await core.publish([bad])
+        assert core.head_seq == 0
+        await core.publish([Change("alerts", "upsert", "ok", {"t": 1})])
+        assert core.head_seq == 1
+
+
+async def test_command_audit_row_rides_in_the_same_transaction_and_chain_verifies(tmp_path):
+    async def make(core, user, args):
+        await core.publish([Change("incidents", "upsert", "I-1", {"title": args["title"]})], actor=user.name)
+        return {"id": "I-1"}
+
+    async def refuse(core, user, args):
+        raise CommandError("bad_args", "title: missing")
+
+    async with Core(tmp_path / "cc.db") as core:
+        core.register_action("x.make", {"duty_officer"}, make)
+        core.register_action("x.refuse", {"duty_officer"}, refuse)
+        wang = User("wang", "duty_officer")
+        assert await core.run_command(wang, "x.make", {"title": "火情"}) == {"id": "I-1"}
+        with pytest.raises(CommandError) as err:
+            await core.run_command(User("li", "leader"), "x.make", {"title": "t"})
+        assert err.value.code == "forbidden"
+        with pytest.raises(CommandError) as err:
+            await core.run_command(wang, "x.refuse", {})
+        assert err.value.code == "bad_args"
+        with pytest.raises(CommandError) as err:
+            await core.run_command(wang, "nope", {})
+        assert err.value.code == "unknown_action"
+        await core.audit("relay", "system", "camera.view", {"camera": "cam-1", "bytes": 10}, True)
+        assert core.actions_for("duty_officer") == ["x.make", "x.refuse"]
+        assert core.actions_for("leader") == []
+
+    conn = sqlite3.connect(tmp_path / "cc.db")
+    rows = conn.execute("SELECT seq, user, action, ok, detail, ts FROM audit ORDER BY seq").fetchall()
+    assert [(r[1], r[2], r[3]) for r in rows] == [
+        ("wang", "x.make", 1), ("li", "x.make", 0), ("wang", "x.refuse", 0), ("wang", "nope", 0),
+        ("relay", "camera.view", 1)]
+    assert rows[1][4] == "forbidden"
+    event_ts = conn.execute("SELECT ts FROM events WHERE key = 'I-1'").fetchone()[0]
+    assert rows[0][5] == event_ts  # written by the same item of the same transaction
+    assert audit.verify(conn) == []
+
+
+def _audit_db(tmp_path, n=5):
+    path = tmp_path / "a.db"
+    store.create_schema(path)
+    conn = store.connect(path)
+    for i in range(n):
+        conn.execute("BEGIN IMMEDIATE")
+        audit.append(conn, 1000.0 + i, "wang", "duty_officer", "alert.ack", {"id": f"A-{i}", "说明": "中文"}, True)
+        conn.execute("COMMIT")
+    assert audit.verify(conn) == []
+    return conn
+
+
+@pytest.mark.parametrize("tamper, expect", [
+    ("UPDATE audit SET args = '{\"id\":\"A-9\",\"说明\":\"中文\"}' WHERE seq = 3", "row edited"),
+    ("UPDATE audit SET ok = 0 WHERE seq = 2", "row edited"),
+    ("DELETE FROM audit WHERE seq = 3", "missing or reordered"),
+    ("DELETE FROM audit WHERE seq = 5", "cut from the end"),
+    ("UPDATE audit SET seq = -2 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 4;"
+     " UPDATE audit SET seq = 4 WHERE seq = -2", "prev_hash"),
+])
+def test_audit_verify_detects_edit_delete_reorder_and_truncation(tmp_path, tamper, expect):
+    conn = _audit_db(tmp_path)
+    conn.executescript(tamper)
+    problems = audit.verify(conn)
+    assert problems and any(expect in p for p in problems), problems
+
+
+def test_audit_args_round_trip_exactly(tmp_path):
+    conn = _audit_db(tmp_path, 1)
+    args = json.loads(conn.execute("SELECT args FROM audit").fetchone()[0])
+    assert args == {"id": "A-0", "说明": "中文"}
