@@ -1,0 +1,1 @@
+"""Client side of the hub: wire codec and models (Qt-free), the asyncio HubClient, the Qt ClientStore."""
