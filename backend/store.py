@@ -147,6 +147,7 @@ class Writer(threading.Thread):
         self._queue: queue.SimpleQueue[WriteItem | None] = queue.SimpleQueue()
         self._tables: set[str] = set()
         self.batches = 0  # committed transactions, for tests and benchmarks
+        self.largest_batch = 0  # most changes committed in one transaction
 
     def submit(self, item: WriteItem) -> None:
         self._queue.put(item)
@@ -158,13 +159,15 @@ class Writer(threading.Thread):
     def run(self) -> None:
         conn = connect(self._path)
         try:
-            stopping = False
+            stopping = busy = False
             while not stopping:
                 first = self._queue.get()
                 if first is None:
                     break
                 batch, count = [first], len(first.changes)
-                deadline = time.monotonic() + self._max_delay
+                # Linger only while busy (the previous batch had company): an idle submitter gets its
+                # commit at once, a burst gets batches of up to max_changes within max_delay.
+                deadline = time.monotonic() + (self._max_delay if busy else 0.0)
                 while count < self._max_changes:
                     try:
                         nxt = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
@@ -175,6 +178,7 @@ class Writer(threading.Thread):
                         break
                     batch.append(nxt)
                     count += len(nxt.changes)
+                busy = len(batch) > 1
                 self._commit(conn, batch)
         finally:
             conn.close()
@@ -235,3 +239,4 @@ class Writer(threading.Thread):
             raise
         self._seq = seq
         self.batches += 1
+        self.largest_batch = max(self.largest_batch, sum(len(item.changes) for item in batch))

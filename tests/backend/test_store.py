@@ -11,8 +11,7 @@ from backend.core import Change, CommandError, Core
 
 
 async def test_group_commit_batches_in_one_transaction_each_and_keeps_seq_order(tmp_path):
-    # A long linger makes the batching deterministic: 1200 single changes -> 500 + 500 + 200.
-    core = Core(tmp_path / "cc.db", centre="t1", max_batch_changes=500, max_batch_delay=2.0)
+    core = Core(tmp_path / "cc.db", centre="t1", max_batch_changes=500, max_batch_delay=0.5)
     await core.start()
     seen: list[int] = []
     order: list[int] = []
@@ -24,8 +23,16 @@ async def test_group_commit_batches_in_one_transaction_each_and_keeps_seq_order(
         assert core.get("units", f"U-{i}")["lat"] == i  # state applied before the await returns
         return events[0]
 
-    events = await asyncio.gather(*(one(i) for i in range(1200)))
-    assert core._writer.batches == 3
+    # Another connection holds the write lock while all 1200 submit, so they queue up behind it.
+    blocker = sqlite3.connect(tmp_path / "cc.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    tasks = [asyncio.create_task(one(i)) for i in range(1200)]
+    await asyncio.sleep(0)  # every task has run up to its submit
+    assert core.head_seq == 0 and not seen  # nothing is visible before its commit
+    blocker.execute("COMMIT")
+    events = await asyncio.gather(*tasks)
+    assert core._writer.largest_batch == 500  # a full batch, one transaction
+    assert core._writer.batches <= 4  # the first (1+ items), then 500, 500, the rest
     assert [e["seq"] for e in events] == list(range(1, 1201))  # submission order == seq order
     assert seen == list(range(1, 1201))
     assert order == list(range(1, 1201))
