@@ -78,12 +78,6 @@ def township(code: str) -> Township:
     raise KeyError(f"no township with code {code!r}")
 
 
-def village_names(code: str) -> list[str]:
-    """Village / community names of one township, from the division file (for place names)."""
-    villages = json.loads(DATA_FILE.read_text(encoding="utf-8"))["villages"]
-    return [v["name"] for v in villages if v.get("streetCode") == code]
-
-
 # ---------------------------------------------------------------- geometry
 
 def inside_county(lat: float, lon: float) -> bool:
