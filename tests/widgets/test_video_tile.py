@@ -1,0 +1,94 @@
+"""VideoTile under a real X server: live frames reach the window, NO SIGNAL when the stream goes, back by itself."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QGuiApplication, QImage
+
+from tests.widgets.conftest import XVFB
+from widgets.video_tile import VideoTile
+
+pytestmark = [
+    pytest.mark.xvfb,
+    pytest.mark.skipif(not XVFB, reason="needs a real X server and libvlc: run under "
+                       "`xvfb-run -a -s \"-screen 0 1920x1080x24\"` with CC_TEST_XVFB=1 (make test-video)"),
+]
+
+
+def grab(widget) -> np.ndarray:
+    """What the X server shows where the widget is (libvlc's own window included), as an HxWx3 array."""
+    top_left = widget.mapToGlobal(widget.rect().topLeft())
+    pixmap = QGuiApplication.primaryScreen().grabWindow(0, top_left.x(), top_left.y(), widget.width(), widget.height())
+    image = pixmap.toImage().convertToFormat(QImage.Format.Format_RGB888)
+    ptr = image.constBits()
+    rows = np.frombuffer(ptr, dtype=np.uint8, count=image.sizeInBytes()).reshape(image.height(), image.bytesPerLine())
+    return rows[:, : image.width() * 3].reshape(image.height(), image.width(), 3).copy()
+
+
+@pytest.fixture
+def tile(qtbot):
+    tile = VideoTile()
+    tile.resize(480, 300)
+    tile.move(40, 40)
+    tile.show()
+    qtbot.waitExposed(tile)
+    tile.set_camera("cam-test", "测试摄像机")
+    tile.set_watermark("王小明")
+    yield tile
+    tile.close_player()
+    tile.close()
+    tile.deleteLater()
+
+
+def test_live_stream_shows_moving_pictures_and_recovers_by_itself(qtbot, tile, live_ts, tmp_path):
+    tile.play(live_ts.url)
+    qtbot.waitUntil(lambda: tile.state == "playing", timeout=30_000)
+    qtbot.waitUntil(lambda: tile.player.decoded_frames() > 10, timeout=30_000)
+    first = grab(tile.surface)
+    save(first, tmp_path / "playing.png")
+    assert first.std() > 20, "the picture is uniform: no video reached the window"
+    assert _has_test_pattern_colours(first), "no green/blue bars of the test pattern: not the video"
+    frames = tile.player.decoded_frames()
+    qtbot.waitUntil(lambda: tile.player.decoded_frames() > frames + 25, timeout=30_000)
+    second = grab(tile.surface)
+    assert np.abs(first.astype(int) - second.astype(int)).mean() > 1, "the picture does not change over time"
+
+    live_ts.stop()  # the camera (or relay) goes away
+    qtbot.waitUntil(lambda: tile.state == "no_signal", timeout=15_000)
+    qtbot.waitUntil(lambda: _has_no_signal_red(grab(tile.surface)), timeout=10_000)
+    lost = grab(tile.surface)
+    save(lost, tmp_path / "no_signal.png")
+    assert not _has_test_pattern_colours(lost)
+
+    live_ts.start()  # …and comes back: the tile must pick it up without being told
+    qtbot.waitUntil(lambda: tile.state == "playing", timeout=60_000)
+    qtbot.waitUntil(lambda: _has_test_pattern_colours(grab(tile.surface)), timeout=30_000)
+    assert tile.player.reconnects >= 1
+
+
+def test_a_url_nobody_serves_is_no_signal_and_keeps_retrying(qtbot, tile):
+    tile.play("http://127.0.0.1:9/cam/nothing.ts")
+    qtbot.waitUntil(lambda: tile.state == "no_signal", timeout=15_000)
+    qtbot.waitUntil(lambda: tile.player.reconnects >= 2, timeout=15_000)
+    assert tile.state in ("no_signal", "connecting")
+    tile.stop()
+    assert tile.state == "idle"
+
+
+def _has_no_signal_red(image: np.ndarray) -> bool:
+    """The NO SIGNAL text is painted in red (#ff4136) on black."""
+    r, g, b = image[..., 0].astype(int), image[..., 1].astype(int), image[..., 2].astype(int)
+    return int(((r > 200) & (g < 110) & (b < 110)).sum()) > 50
+
+
+def _has_test_pattern_colours(image: np.ndarray) -> bool:
+    """ffmpeg's testsrc2 has saturated green and blue bars; nothing the tile paints itself has them."""
+    r, g, b = image[..., 0].astype(int), image[..., 1].astype(int), image[..., 2].astype(int)
+    green = ((g > 150) & (r < 100) & (b < 100)).mean()
+    blue = ((b > 150) & (r < 100) & (g < 100)).mean()
+    return green > 0.01 and blue > 0.01
+
+
+def save(image: np.ndarray, path) -> None:
+    h, w, _ = image.shape
+    QImage(image.tobytes(), w, h, w * 3, QImage.Format.Format_RGB888).save(str(path))
