@@ -126,8 +126,9 @@ class VideoPlayer(QObject):
         self.url = url or ""
         self._attempt = 0
         self._retry.stop()
-        if self._player is None or not self.url:
-            self.error = self.error or "no URL to play"
+        if self._player is None or not self.url or not self._win_id:
+            if self._player is not None:
+                self.error = "no URL to play" if not self.url else "no native window to draw into"
             self._set_state("error")
             return
         self._set_state("connecting")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QObject, Property, QRect, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from widgets.video_player import VideoPlayer, escape_marquee
@@ -17,6 +17,7 @@ _STATE_COLOURS = {
     "error": "#ff4136",
 }
 SELECTED_COLOUR = "#ffd700"
+HEADLESS_PLATFORMS = ("offscreen", "minimal")  # Qt platforms without native windows libvlc could use
 
 
 class _Ticker(QObject):
@@ -192,6 +193,8 @@ class VideoTile(QWidget):
 
     # ---- internals ---------------------------------------------------------------------------
     def _bind_window(self) -> None:
+        if QGuiApplication.platformName() in HEADLESS_PLATFORMS:
+            return  # no real window: libvlc would open a window of its own; the player reports an error
         win_id = int(self.surface.winId())  # creates the native window if needed
         if not self._window_bound or win_id != getattr(self, "_win_id", 0):
             self._win_id = win_id
