@@ -76,7 +76,7 @@ class Hub:
     async def start(self) -> None:
         self.core.subscribe(self._on_event)
         self._server = await serve(self._handle, self.host, self.port, max_size=MAX_FRAME,
-                                   compression=None)
+                                   compression=None, close_timeout=2)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
