@@ -138,7 +138,11 @@ async def _start_relay(core, args):
         log.warning("camera relay not available (%s); continuing without it", exc)
         return None
     sup = RelaySupervisor(core, host=args.host, port=args.relay_port, state_dir=Path(args.db).resolve().parent)
-    await sup.start()
+    try:
+        await sup.start()
+    except Exception:  # no video, but alerts and commands must keep working
+        log.exception("camera relay did not start; continuing without it")
+        return None
     core.relay_url = sup.base_url
     log.info("camera relay at %s", sup.base_url)
     return sup

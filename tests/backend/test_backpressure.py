@@ -1,5 +1,4 @@
 """A client that stops reading gets a fresh snapshot instead of its backlog; the others are not held up."""
-import asyncio
 
 from backend import auth, store
 from backend.core import Change, Core

@@ -72,3 +72,9 @@ def test_bad_camera_file_stops_the_backend_with_a_clear_error(tmp_path):
     assert out.returncode == 2
     assert f"{cams}: [1].url: expected a non-empty string" in out.stderr
     assert "pw@" not in out.stderr
+
+
+def test_sigterm_stops_the_backend_cleanly(backend):
+    assert backend.running
+    assert backend.stop() == 0
+    assert "stopping" in backend.log_tail()
