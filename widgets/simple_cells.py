@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QRect, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -21,6 +21,7 @@ class _TextCell(QWidget):
         self.primary = ""
         self.secondary = ""
         self.primary_colour = QColor("#f0f0f0")
+        self.max_pixel_size = 400
 
     def set_text(self, primary: str, secondary: str = "") -> None:
         if (primary, secondary) != (self.primary, self.secondary):
@@ -33,15 +34,21 @@ class _TextCell(QWidget):
         r = self.rect().adjusted(6, 6, -6, -6)
         if not self.primary:
             return
+        split = r.top() + (r.height() * 3 // 5 if self.secondary else r.height())
+        box = QRect(r.left(), r.top(), r.width(), split - r.top())
+        flags = int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap
+                    | (Qt.AlignmentFlag.AlignBottom if self.secondary else Qt.AlignmentFlag.AlignVCenter))
         font = QFont(self.font())
         font.setBold(True)
-        size = max(10, min(r.height() // (3 if self.secondary else 2), int(r.width() * 1.6 / max(4, len(self.primary)))))
-        font.setPixelSize(size)
+        size = max(10, min(box.height() * 2 // 3, self.max_pixel_size))
+        while True:  # the largest size at which the text fits its box
+            font.setPixelSize(size)
+            if size <= 10 or box.contains(QFontMetrics(font).boundingRect(box, flags, self.primary)):
+                break
+            size = max(10, size * 9 // 10)
         p.setFont(font)
         p.setPen(self.primary_colour)
-        split = r.top() + (r.height() * 3 // 5 if self.secondary else r.height())
-        flags = Qt.AlignmentFlag.AlignHCenter | (Qt.AlignmentFlag.AlignBottom if self.secondary else Qt.AlignmentFlag.AlignVCenter)
-        p.drawText(QRect(r.left(), r.top(), r.width(), split - r.top()), int(flags | Qt.TextFlag.TextWordWrap), self.primary)
+        p.drawText(box, flags, self.primary)
         if self.secondary:
             small = QFont(self.font())
             small.setPixelSize(max(9, size // 3))
@@ -108,4 +115,5 @@ class PlaceholderCell(_TextCell):
         super().__init__(parent, background="#15191e")
         self.kind = kind
         self.primary_colour = QColor("#8a949e")
+        self.max_pixel_size = 36
         self.set_text(title or kind, self.tr("(%1 is not available in this window)").replace("%1", kind))

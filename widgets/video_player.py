@@ -286,6 +286,9 @@ class VideoPlayer(QObject):
         player.video_set_marquee_int(opt.Position, 10)  # bottom-right
         player.video_set_marquee_int(opt.X, 12)
         player.video_set_marquee_int(opt.Y, 12)
+        _width, height = player.video_get_size(0) or (0, 0)
+        if height:  # marquee size is in picture pixels: keep the text a small band whatever the resolution
+            player.video_set_marquee_int(opt.Size, max(10, height // 30))
         player.video_set_marquee_int(opt.Refresh, 1000)
         player.video_set_marquee_int(opt.Timeout, 0)
 
