@@ -24,6 +24,7 @@ __all__ = ["CapIngest", "CapInbox", "IngestResult", "serve_http"]
 log = logging.getLogger(__name__)
 
 RETRY_AFTER = 30.0  # seconds before a file whose ingest or move failed is tried again
+DRAIN_LIMIT = 64 * 1024 * 1024  # an oversized POST body up to this size is read and discarded
 _PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp")
 
 
@@ -72,7 +73,7 @@ class CapInbox:
         loop = asyncio.get_running_loop()
         for entry in sorted(os.scandir(self.directory), key=lambda e: e.name):
             name = entry.name
-            if name.startswith(".") or name.lower().endswith(_PARTIAL_SUFFIXES):
+            if name.startswith(".") or name.lower().endswith(_PARTIAL_SUFFIXES) or name in ("done", "rejected"):
                 continue
             try:
                 st = entry.stat(follow_symlinks=False)
@@ -233,6 +234,12 @@ async def _http_request(ingest: CapIngest, reader: asyncio.StreamReader, origin:
         part = await reader.read(PAYLOAD_KEPT)
         reason = f"too large: {length} bytes (limit {MAX_BYTES})"
         await ingest.quarantine(reason, origin, part, length, hashlib.sha256(part).hexdigest())
+        left = length - len(part)
+        while 0 < left <= DRAIN_LIMIT:  # read the rest away, so the client gets the answer, not a reset
+            chunk = await reader.read(min(left, 1 << 20))
+            if not chunk:
+                break
+            left -= len(chunk)
         return 413, {"outcome": "quarantined", "reason": reason}
     data = await reader.readexactly(length)
     result = await ingest.ingest(data, origin)
