@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from backend.auth import User
+from backend.cameras import CAMERA_ID
 from backend.core import Change, CommandError, Core
 from backend_client.layouts import Layout, LayoutError, load_layout, load_layouts
 
@@ -135,12 +136,15 @@ async def wall_set_cell(core: Core, user: User, args: dict) -> dict:
     if camera in (None, ""):
         cells.pop(str(index), None)
     else:
-        if not isinstance(camera, str) or core.get("cameras", camera) is None:
-            raise CommandError("not_found", f"camera {str(camera)[:64]!r} does not exist")
+        # Like a layout file, an override may name a camera not (yet) in the list: the tile shows
+        # "no signal". Only a malformed id is refused.
+        if not isinstance(camera, str) or not CAMERA_ID.match(camera):
+            raise CommandError("bad_args", f"camera: {str(camera)[:64]!r} is not a camera id")
         cells[str(index)] = {"kind": "camera", "camera": camera}
     await core.update("walls", wall_id, {"cells": cells, "updated_by": user.name, "updated": time.time()},
                       actor=user.name)
-    return {"wall": wall_id, "index": index, "camera": camera or ""}
+    return {"wall": wall_id, "index": index, "camera": camera or "",
+            "known": bool(camera) and core.get("cameras", camera) is not None}
 
 
 def install(core: Core) -> None:

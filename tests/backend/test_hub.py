@@ -153,16 +153,23 @@ async def test_wall_commands(cam_backend):
     ev = next(m for m in wall.received if m["type"] == "event" and m["entity"] == "walls")
     assert ev["data"]["layout"] == "cameras-4" and ev["data"]["cells"] == {}
     res = await wall.command("wall.set_cell", {"index": 1, "camera": "cam-02"})
-    assert res["ok"], res
+    assert res["ok"] and res["result"]["known"] is True, res
     ev = [m for m in wall.received if m["type"] == "event" and m["entity"] == "walls"][-1]
     assert ev["data"]["cells"] == {"1": {"kind": "camera", "camera": "cam-02"}}
     assert ev["data"]["layout"] == "cameras-4" and ev["actor"] == "wall_operator-1"
     for args, code in (({"layout": "../etc/passwd"}, "bad_args"), ({"layout": "no-such"}, "not_found"),
                        ({"layout": "cameras-4", "wall": "side"}, "not_found")):
         assert (await wall.command("wall.take", args))["error"]["code"] == code
-    for args, code in (({"index": 99, "camera": "cam-01"}, "bad_args"), ({"index": 0, "camera": "cam-99"}, "not_found"),
-                       ({"index": "0", "camera": "cam-01"}, "bad_args")):
+    for args, code in (({"index": 99, "camera": "cam-01"}, "bad_args"), ({"index": 0, "camera": "cam 1/.."}, "bad_args"),
+                       ({"index": "0", "camera": "cam-01"}, "bad_args"), ({"index": 0, "camera": 5}, "bad_args")):
         assert (await wall.command("wall.set_cell", args))["error"]["code"] == code
+    # a camera not in the list is allowed (the tile shows "no signal"), and said so
+    res = await wall.command("wall.set_cell", {"index": 0, "camera": "cam-99"})
+    assert res["ok"] and res["result"]["known"] is False
+    res = await wall.command("wall.set_cell", {"index": 1, "camera": None})
+    assert res["ok"]
+    ev = [m for m in wall.received if m["type"] == "event" and m["entity"] == "walls"][-1]
+    assert ev["data"]["cells"] == {"0": {"kind": "camera", "camera": "cam-99"}}
     await wall.close()
 
 
