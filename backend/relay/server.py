@@ -1,0 +1,313 @@
+"""The relay's HTTP side: play URLs and health for tiles (user token), a control API for the backend (secret).
+
+Public:  GET /cam/<id>.ts?token=T[&stream=sub]  → MPEG-TS, endless;   GET /health?token=T → JSON list.
+Control (header ``X-Relay-Secret``): GET /control/ping, POST /control/config, GET /control/health,
+GET /control/views?after=N, POST /control/views/ack?upto=N, POST /control/shutdown.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import socket
+import time
+import uuid
+from collections import deque
+from dataclasses import fields
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from backend.relay.channel import GOP_MODES, Channel, Settings, Viewer
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 4 << 20
+MAX_VIEWS_KEPT = 20_000
+STREAMS = ("main", "sub")
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+            405: "Method Not Allowed", 413: "Payload Too Large", 503: "Service Unavailable"}
+
+
+def _response(status: int, body: bytes, ctype: str = "application/json") -> bytes:
+    head = (f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\nContent-Type: {ctype}\r\n"
+            f"Content-Length: {len(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n")
+    return head.encode("ascii") + body
+
+
+def _json(status: int, value) -> bytes:
+    return _response(status, json.dumps(value, ensure_ascii=False).encode("utf-8"))
+
+
+class RelayServer:
+    """All channels of all cameras, the token list, the view records, and the HTTP listener.
+
+    Attributes:
+        cameras: {camera id: {"main": Channel, "sub": Channel}} (sub only when configured).
+        settings: the relay-wide Settings.  instance: a random id of this relay process.
+        port: the bound port after start().
+    """
+
+    def __init__(self, host: str, port: int, secret: str, settings: Settings | None = None,
+                 orphan_timeout_s: float = 0.0):
+        self.host, self.port, self._secret = host, port, secret
+        self.settings = settings or Settings()
+        self.instance = uuid.uuid4().hex[:12]
+        self.cameras: dict[str, dict[str, Channel]] = {}
+        self._tokens: dict[str, str] = {}
+        self._views: deque[dict] = deque(maxlen=MAX_VIEWS_KEPT)
+        self._view_seq = 0
+        self._server: asyncio.base_events.Server | None = None
+        self._ticker: asyncio.Task | None = None
+        self._last_control = time.monotonic()
+        self._orphan_timeout = orphan_timeout_s
+        self.stopped = asyncio.Event()
+
+    # ---- life --------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, self.host, self.port, limit=1 << 16,
+                                                  reuse_address=True)
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._ticker = asyncio.create_task(self._tick_loop(), name="relay-ticker")
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        if self._ticker is not None:
+            self._ticker.cancel()
+            await asyncio.gather(self._ticker, return_exceptions=True)
+        for streams in self.cameras.values():
+            for ch in streams.values():
+                await ch.close("shutdown")
+        self.stopped.set()
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(0.25)
+            now = time.monotonic()
+            for streams in list(self.cameras.values()):
+                for ch in list(streams.values()):
+                    if ch.tick(now):
+                        log.info("camera %s/%s: no viewers for %.0f s: stopping the pull", ch.cam_id,
+                                 ch.stream, self.settings.linger_s)
+                        await ch.stop()
+            if self._orphan_timeout and now - self._last_control > self._orphan_timeout and \
+                    not any(ch.viewers for s in self.cameras.values() for ch in s.values()):
+                log.warning("no backend for %.0f s and no viewers: exiting", self._orphan_timeout)
+                asyncio.get_running_loop().call_soon(self.stopped.set)
+
+    # ---- configuration -----------------------------------------------------------------------
+    async def configure(self, config: dict) -> dict:
+        """Apply {"cameras": [{"id","url","sub_url"}], "tokens": {sha256: user}, "settings": {...}}."""
+        if not isinstance(config, dict):
+            raise HttpError(400, "config: expected a JSON object")
+        if "settings" in config:
+            self._apply_settings(config["settings"])
+        if "tokens" in config:
+            tokens = config["tokens"]
+            if not isinstance(tokens, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                       for k, v in tokens.items()):
+                raise HttpError(400, "config.tokens: expected {sha256 hex: user name}")
+            self._tokens = {k.lower(): v for k, v in tokens.items()}
+        if "cameras" in config:
+            await self._apply_cameras(config["cameras"])
+        return {"ok": True, "cameras": len(self.cameras), "tokens": len(self._tokens)}
+
+    def _apply_settings(self, values) -> None:
+        if not isinstance(values, dict):
+            raise HttpError(400, "config.settings: expected an object")
+        known = {f.name: f.type for f in fields(Settings)}
+        for key, value in values.items():
+            if key not in known or key == "backoff_s":
+                raise HttpError(400, f"config.settings.{key}: unknown setting")
+            if key == "gop_mode" and value not in GOP_MODES:
+                raise HttpError(400, f"config.settings.gop_mode: expected one of {', '.join(GOP_MODES)}")
+            if key == "rtsp_transport" and value not in ("tcp", "udp"):
+                raise HttpError(400, "config.settings.rtsp_transport: expected tcp or udp")
+            if key not in ("gop_mode", "rtsp_transport") and (isinstance(value, bool) or
+                                                               not isinstance(value, (int, float)) or value < 0):
+                raise HttpError(400, f"config.settings.{key}: expected a number >= 0")
+        for key, value in values.items():
+            setattr(self.settings, key, value)
+
+    async def _apply_cameras(self, cams) -> None:
+        if not isinstance(cams, list):
+            raise HttpError(400, "config.cameras: expected a list")
+        wanted: dict[str, dict[str, str]] = {}
+        for i, cam in enumerate(cams):
+            if not isinstance(cam, dict) or not isinstance(cam.get("id"), str) or not cam["id"]:
+                raise HttpError(400, f"config.cameras[{i}].id: expected a non-empty string")
+            if not isinstance(cam.get("url"), str) or not cam["url"]:
+                raise HttpError(400, f"config.cameras[{i}].url: expected a non-empty string")
+            urls = {"main": cam["url"]}
+            if isinstance(cam.get("sub_url"), str) and cam["sub_url"]:
+                urls["sub"] = cam["sub_url"]
+            wanted[cam["id"]] = urls
+        for cam_id in [c for c in self.cameras if c not in wanted]:
+            for ch in self.cameras.pop(cam_id).values():
+                await ch.close("removed")
+        for cam_id, urls in wanted.items():
+            streams = self.cameras.setdefault(cam_id, {})
+            for stream in [s for s in streams if s not in urls]:
+                await streams.pop(stream).close("removed")
+            for stream, url in urls.items():
+                if stream in streams:
+                    await streams[stream].set_url(url)
+                else:
+                    streams[stream] = Channel(cam_id, stream, url, self.settings, self._record_view)
+
+    # ---- views and health ----------------------------------------------------------------------
+    def _record_view(self, viewer: Viewer) -> None:
+        self._view_seq += 1
+        self._views.append({"seq": self._view_seq, "user": viewer.user, "camera": viewer.camera,
+                            "stream": viewer.stream, "start": round(viewer.start, 3),
+                            "end": round(time.time(), 3), "bytes": viewer.bytes, "reason": viewer.reason})
+
+    def health(self, full: bool = False) -> list[dict]:
+        out = []
+        for cam_id, streams in self.cameras.items():
+            main = streams["main"].health()
+            main.pop("stream")
+            if "sub" in streams:
+                sub = streams["sub"].health()
+                main["sub"] = {k: v for k, v in sub.items() if k not in ("id", "stream") and (full or k != "gop_bytes")}
+            if not full:
+                main.pop("gop_bytes", None)
+            out.append(main)
+        return out
+
+    # ---- HTTP ----------------------------------------------------------------------------------
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            try:
+                method, target, headers = await asyncio.wait_for(self._read_head(reader), 10.0)
+                body = b""
+                length = int(headers.get("content-length", "0") or 0)
+                if length > MAX_BODY:
+                    raise HttpError(413, "body too large")
+                if length:
+                    body = await asyncio.wait_for(reader.readexactly(length), 10.0)
+                await self._route(method, target, headers, body, reader, writer)
+            except HttpError as exc:
+                writer.write(_json(exc.status, {"error": exc.message}))
+            except (asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError):
+                writer.write(_json(400, {"error": "bad request"}))
+            await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        except Exception:
+            log.exception("request failed")
+        finally:
+            writer.close()
+
+    @staticmethod
+    async def _read_head(reader: asyncio.StreamReader) -> tuple[str, str, dict]:
+        line = (await reader.readline()).decode("latin-1").strip()
+        parts = line.split()
+        if len(parts) != 3 or not parts[2].startswith("HTTP/"):
+            raise ValueError("bad request line")
+        headers = {}
+        for _ in range(100):
+            h = (await reader.readline()).decode("latin-1").strip()
+            if not h:
+                break
+            name, _, value = h.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        return parts[0].upper(), parts[1], headers
+
+    async def _route(self, method, target, headers, body, reader, writer) -> None:
+        url = urlsplit(target)
+        path, query = unquote(url.path), parse_qs(url.query)
+        if path.startswith("/control/"):
+            if not hmac.compare_digest(headers.get("x-relay-secret", "").encode(), self._secret.encode()):
+                raise HttpError(403, "control: wrong or missing secret")
+            self._last_control = time.monotonic()
+            writer.write(await self._control(method, path, query, body))
+            return
+        if method not in ("GET", "HEAD"):
+            raise HttpError(405, "only GET")
+        user = self._user(query)
+        if path == "/health":
+            writer.write(_json(200, self.health()))
+        elif path.startswith("/cam/") and path.endswith(".ts"):
+            await self._play(path[len("/cam/"):-len(".ts")], query, user, method, reader, writer)
+        else:
+            raise HttpError(404, f"no such page: {path}")
+
+    def _user(self, query: dict) -> str:
+        token = (query.get("token") or [""])[0]
+        user = self._tokens.get(hashlib.sha256(token.encode("utf-8")).hexdigest()) if token else None
+        if user is None:
+            raise HttpError(401, "missing or unknown token")
+        return user
+
+    async def _play(self, cam_id, query, user, method, reader, writer) -> None:
+        stream = (query.get("stream") or ["main"])[0]
+        if stream not in STREAMS:
+            raise HttpError(400, f"stream: expected main or sub, got {stream!r}")
+        streams = self.cameras.get(cam_id)
+        if streams is None:
+            raise HttpError(404, f"unknown camera {cam_id!r}")
+        channel = streams.get(stream)
+        if channel is None:
+            raise HttpError(404, f"camera {cam_id!r} has no {stream} stream")
+        head = ("HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\nCache-Control: no-store\r\n"
+                f"Connection: close\r\nX-Relay-State: {channel.state}\r\n"
+                f"X-Relay-Gop-Age: {channel.gop_age():.3f}\r\n\r\n")
+        writer.write(head.encode("ascii"))
+        if method == "HEAD":
+            return
+        sock = writer.get_extra_info("socket")
+        if sock is not None and self.settings.sndbuf:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, int(self.settings.sndbuf))
+        viewer = Viewer(user, cam_id, stream, writer.transport)
+        channel.add_viewer(viewer)
+        eof = asyncio.create_task(reader.read(1 << 16))
+        done = asyncio.create_task(viewer.done.wait())
+        try:
+            while not viewer.done.is_set():
+                await asyncio.wait({eof, done}, return_when=asyncio.FIRST_COMPLETED)
+                if eof.done():
+                    if eof.exception() is not None or not eof.result():
+                        break
+                    eof = asyncio.create_task(reader.read(1 << 16))  # a client may send junk: ignore it
+        finally:
+            eof.cancel()
+            done.cancel()
+            channel.remove_viewer(viewer, viewer.reason or "closed")
+
+    async def _control(self, method: str, path: str, query: dict, body: bytes) -> bytes:
+        if path == "/control/ping":
+            return _json(200, {"ok": True, "instance": self.instance, "port": self.port})
+        if path == "/control/health":
+            return _json(200, self.health(full=True))
+        if path == "/control/views":
+            after = int((query.get("after") or ["0"])[0])
+            return _json(200, {"instance": self.instance,
+                               "views": [v for v in self._views if v["seq"] > after]})
+        if method != "POST":
+            raise HttpError(405 if path in ("/control/config", "/control/views/ack", "/control/shutdown")
+                            else 404, f"control: {method} {path} not supported")
+        if path == "/control/config":
+            try:
+                config = json.loads(body.decode("utf-8"))
+            except ValueError:
+                raise HttpError(400, "config: not valid JSON") from None
+            return _json(200, await self.configure(config))
+        if path == "/control/views/ack":
+            upto = int((query.get("upto") or ["0"])[0])
+            while self._views and self._views[0]["seq"] <= upto:
+                self._views.popleft()
+            return _json(200, {"ok": True})
+        if path == "/control/shutdown":
+            asyncio.get_running_loop().call_later(0.05, self.stopped.set)
+            return _json(200, {"ok": True})
+        raise HttpError(404, f"control: no such call {path}")

@@ -1,0 +1,262 @@
+"""The backend's side of the camera relay: adopt or spawn it, push sources and tokens, publish health, audit views.
+
+Lifetime (decided here): the relay is its own process in its own session, so
+- SIGKILL (or a crash) of the backend leaves it playing; the next backend adopts it (its control secret in
+  ``STATE_DIR/relay.json``, mode 0600, still answers) and the wall never stops;
+- ``await stop()`` (SIGTERM/Ctrl-C of the backend, so ``make run``'s Ctrl-C) shuts the relay down too, so no
+  orphans are left — unless ``keep_relay=True`` or the environment has ``CC_RELAY_KEEP=1`` (an operator
+  restarting only the backend, e.g. an upgrade, while the wall keeps playing);
+- a relay that dies is spawned again (and configured) within a couple of seconds.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from backend.relay.control import ControlError, RelayControl, read_state
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[2]
+HEALTH_FIELDS = ("state", "bitrate_kbps", "fps", "keyframe_age", "viewers", "reconnects", "codec", "error")
+NUMBERS_EVERY_S = 5.0
+
+
+class RelaySupervisor:
+    """Keeps one relay process running and in step with the Core.
+
+    Attributes:
+        base_url: ``http://HOST:PORT``, the prefix of every play URL.
+        pid: the relay's process id (adopted or spawned), or None.
+        adopted: True when start() found a running relay and took it over.
+    """
+
+    POLL_S = 0.5
+    SYNC_S = 2.0
+
+    def __init__(self, core, host: str = "127.0.0.1", port: int = 8780, state_dir: str | Path = ".", *,
+                 settings: dict | None = None, python: str = sys.executable, keep_relay: bool | None = None):
+        self.core, self.host, self.port = core, host, port
+        self.state_dir = Path(state_dir)
+        self.settings = dict(settings or {})
+        self._python = python
+        self._keep = keep_relay if keep_relay is not None else os.environ.get("CC_RELAY_KEEP") == "1"
+        self.pid: int | None = None
+        self.adopted = False
+        self._ctl: RelayControl | None = None
+        self._proc: subprocess.Popen | None = None
+        self._task: asyncio.Task | None = None
+        self._pushed: dict | None = None
+        self._instance = ""
+        self._published: dict[str, tuple[float, dict]] = {}
+        self._views_after = 0
+        self._roles: dict[str, str] = {}
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # ---- life --------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            if not await self._adopt():
+                await self._spawn()
+            await self._sync(force=True)
+        except (RuntimeError, OSError, ControlError) as exc:  # the backend runs on; the monitor retries
+            log.error("relay: %s", exc)
+        self._task = asyncio.create_task(self._monitor(), name="relay-supervisor")
+
+    async def stop(self, keep_relay: bool | None = None) -> None:
+        """Stop supervising; shut the relay down unless it is to be kept (see the module docstring)."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        keep = self._keep if keep_relay is None else keep_relay
+        try:
+            await self._audit_views()
+        except Exception:
+            log.exception("relay: last view records not audited")
+        if keep or self._ctl is None:
+            return
+        try:
+            await self._ctl.call("POST", "/control/shutdown")
+        except ControlError:
+            pass
+        await self._wait_gone(5.0)
+
+    async def _wait_gone(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self.pid is not None and _alive(self.pid, self._proc) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if self.pid is not None and _alive(self.pid, self._proc):
+            log.warning("relay %d did not stop: killing it", self.pid)
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if self._proc is not None:
+            await asyncio.to_thread(self._proc.wait)
+
+    async def _adopt(self) -> bool:
+        state = read_state(self.state_dir)
+        if not state or state.get("port") != self.port:
+            return False
+        ctl = RelayControl(self.host, self.port, state["secret"])
+        answer = await ctl.ping()
+        if not answer or answer.get("instance") != state.get("instance"):
+            return False
+        self._ctl, self.pid, self.adopted, self._proc = ctl, int(state.get("pid") or 0) or None, True, None
+        self._instance, self._pushed = answer["instance"], None
+        log.info("relay: adopted the running relay (pid %s) on %s", self.pid, self.base_url)
+        return True
+
+    async def _spawn(self) -> None:
+        log_path = self.state_dir / "relay.log"
+        cmd = [self._python, "-m", "backend.relay", "--host", self.host, "--port", str(self.port),
+               "--state-dir", str(self.state_dir)]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        try:
+            (self.state_dir / "relay.json").unlink()
+        except OSError:
+            pass
+        with open(log_path, "ab") as out:  # not a pipe: the relay outlives this process
+            self._proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                          stderr=out, start_new_session=True)
+        self.pid, self.adopted = self._proc.pid, False
+        deadline = time.monotonic() + 20.0
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"relay exited with {self._proc.returncode}; see {log_path}")
+            state = read_state(self.state_dir)
+            if state and state.get("pid") == self.pid:
+                self._ctl = RelayControl(self.host, self.port, state["secret"])
+                answer = await self._ctl.ping()
+                if answer:
+                    self._instance, self._pushed = answer["instance"], None
+                    log.info("relay: started (pid %d) on %s", self.pid, self.base_url)
+                    return
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"relay did not start within 20 s; see {log_path}")
+
+    # ---- the loop ----------------------------------------------------------------------------
+    async def _monitor(self) -> None:
+        failures, last_sync = 0, 0.0
+        while True:
+            await asyncio.sleep(self.POLL_S)
+            try:
+                if self._ctl is None:
+                    raise ControlError("no relay")
+                health = await self._ctl.call("GET", "/control/health")
+                failures = 0
+            except ControlError as exc:
+                failures += 1
+                if failures >= 3:
+                    log.warning("relay not answering (%s): starting it again", exc)
+                    await self._restart()
+                    failures = 0
+                continue
+            try:
+                await self._publish(health)
+                if time.monotonic() - last_sync >= self.SYNC_S:
+                    last_sync = time.monotonic()
+                    await self._sync()
+                    await self._audit_views()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("relay supervision step failed")
+
+    async def _restart(self) -> None:
+        await asyncio.sleep(1.0)  # no busy loop when the port is held by something else
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+        if self._proc is not None:
+            await asyncio.to_thread(self._proc.wait)
+        try:
+            if not await self._adopt():
+                await self._spawn()
+            await self._sync(force=True)
+        except (RuntimeError, OSError, ControlError) as exc:
+            log.error("relay: %s", exc)
+
+    async def _sync(self, force: bool = False) -> None:
+        """Push camera sources and token hashes when they changed (or to a new relay)."""
+        answer = await self._ctl.ping()
+        if answer and answer.get("instance") != self._instance:
+            self._instance, force = answer["instance"], True
+            self._views_after = 0  # a new relay numbers its views from 1 again
+        config = {"cameras": [{"id": s["id"], "url": s.get("url") or "", "sub_url": s.get("sub_url") or ""}
+                              for s in self.core.camera_sources() if s.get("url")],
+                  "tokens": self.core.token_hashes(), "settings": self.settings}
+        if force or config != self._pushed:
+            await self._ctl.call("POST", "/control/config", config)
+            self._pushed = config
+            self._roles.clear()
+
+    async def _publish(self, health: list) -> None:
+        """camera health → the cameras records: at once on a state change, numbers every ~5 s."""
+        now = time.monotonic()
+        for item in health if isinstance(health, list) else []:
+            cam_id = item.get("id")
+            if not isinstance(cam_id, str) or self.core.get("cameras", cam_id) is None:
+                continue
+            fields = {k: item.get(k) for k in HEALTH_FIELDS}
+            if fields["state"] == "idle" and isinstance(item.get("sub"), dict) and item["sub"]["state"] != "idle":
+                fields = {k: item["sub"].get(k) for k in HEALTH_FIELDS}  # only the sub stream is watched
+            last_t, last = self._published.get(cam_id, (0.0, {}))
+            if fields == last:
+                continue
+            if fields.get("state") == last.get("state") and fields.get("error") == last.get("error") \
+                    and now - last_t < NUMBERS_EVERY_S:
+                continue
+            self._published[cam_id] = (now, fields)
+            await self.core.update("cameras", cam_id, fields, actor="relay")
+
+    async def _audit_views(self) -> None:
+        if self._ctl is None:
+            return
+        answer = await self._ctl.call("GET", f"/control/views?after={self._views_after}")
+        views = answer.get("views", []) if isinstance(answer, dict) else []
+        for view in views:
+            user = str(view.get("user", ""))
+            await self.core.audit(user, self._role(user), "camera.view",
+                                  {k: view.get(k) for k in ("camera", "stream", "start", "end", "bytes", "reason")},
+                                  True)
+            self._views_after = max(self._views_after, int(view.get("seq", 0)))
+        if views:
+            await self._ctl.call("POST", f"/control/views/ack?upto={self._views_after}")
+
+    def _role(self, user: str) -> str:
+        if user not in self._roles:
+            role = ""
+            try:
+                conn = sqlite3.connect(f"file:{self.core.db_path}?mode=ro", uri=True, timeout=5)
+                try:
+                    row = conn.execute("SELECT role FROM users WHERE name = ?", (user,)).fetchone()
+                finally:
+                    conn.close()
+                role = row[0] if row else ""
+            except (sqlite3.Error, AttributeError):
+                pass
+            self._roles[user] = role
+        return self._roles[user]
+
+
+def _alive(pid: int, proc: subprocess.Popen | None) -> bool:
+    if proc is not None:
+        return proc.poll() is None
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True

@@ -1,0 +1,163 @@
+"""MPEG-TS scanning with no I/O: packet alignment, PAT/PMT, video PES starts and keyframes.
+
+The relay forwards bytes untouched; it only needs to know where each video frame starts, which of those
+are keyframes (for the GOP cache), the latest PAT/PMT packets (sent first to a new viewer) and the codec.
+Only the packets that start a payload unit are looked at in Python; the rest are sliced with numpy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+PACKET = 188
+SYNC = 0x47
+STREAM_TYPES = {0x1B: "h264", 0x24: "hevc", 0x02: "mpeg2", 0x10: "mpeg4", 0x01: "mpeg1", 0x06: "private"}
+_H264_KEY = {5, 7}  # IDR slice, SPS
+_HEVC_KEY = {16, 17, 18, 19, 20, 21, 32, 33}  # IRAP slices, VPS, SPS
+
+
+@dataclass(frozen=True)
+class FrameStart:
+    """A video PES starts in packet ``index`` of the aligned chunk; ``key``: it is a keyframe."""
+
+    index: int
+    key: bool
+
+
+def _payload_offset(pkt: bytes) -> int:
+    afc = (pkt[3] >> 4) & 0x3
+    if not afc & 0x1:
+        return PACKET  # no payload
+    return 4 + (1 + pkt[4] if afc & 0x2 else 0)
+
+
+def _random_access(pkt: bytes) -> bool:
+    return bool((pkt[3] >> 4) & 0x2 and pkt[4] > 0 and pkt[5] & 0x40)
+
+
+def _nal_key(es: bytes, codec: str) -> bool:
+    """Whether the first bytes of a frame hold an IDR/IRAP slice or a parameter set."""
+    i = es.find(b"\x00\x00\x01")
+    while 0 <= i < len(es) - 3:
+        b = es[i + 3]
+        if codec == "h264" and (b & 0x1F) in _H264_KEY:
+            return True
+        if codec == "hevc" and ((b >> 1) & 0x3F) in _HEVC_KEY:
+            return True
+        i = es.find(b"\x00\x00\x01", i + 3)
+    return False
+
+
+def _section(pkt: bytes) -> bytes:
+    """The PSI section starting in this packet (after the pointer field), or b""."""
+    off = _payload_offset(pkt)
+    if off >= PACKET:
+        return b""
+    off += 1 + pkt[off]
+    return pkt[off:] if off < PACKET else b""
+
+
+class TsScanner:
+    """Feed it raw bytes from a muxer; it returns whole packets plus the frame starts in them.
+
+    Attributes:
+        pat, pmt: the latest PAT and PMT packets (188 bytes each) or b"".
+        video_pid: the first video stream's PID, or None until a PMT was seen.
+        codec: "h264", "hevc", … from the PMT stream type ("" until known).
+        resyncs: how often sync was lost and found again (bytes dropped).
+    """
+
+    def __init__(self) -> None:
+        self.pat = b""
+        self.pmt = b""
+        self.pmt_pid: int | None = None
+        self.video_pid: int | None = None
+        self.codec = ""
+        self.resyncs = 0
+        self._rest = b""
+
+    def reset(self) -> None:
+        """Forget everything (a new muxer process starts a new stream)."""
+        self.__init__()
+
+    def feed(self, data: bytes) -> tuple[bytes, list[FrameStart]]:
+        """(whole aligned packets, frame starts by packet index in them). Keeps a partial packet back."""
+        buf = self._rest + data if self._rest else data
+        start = 0
+        if buf and buf[0] != SYNC:
+            start = self._find_sync(buf)
+            self.resyncs += 1
+        usable = (len(buf) - start) // PACKET * PACKET
+        chunk = buf[start:start + usable]
+        self._rest = buf[start + usable:]
+        if not chunk:
+            return b"", []
+        if chunk[::PACKET].count(SYNC) != usable // PACKET:  # sync lost inside the chunk: keep the good part
+            bad = next(i for i in range(0, usable, PACKET) if chunk[i] != SYNC)
+            self._rest = chunk[bad:] + self._rest
+            self._rest = self._rest[self._find_sync(self._rest):] if self._rest else b""
+            self.resyncs += 1
+            chunk = chunk[:bad]
+        return chunk, self._scan(chunk)
+
+    @staticmethod
+    def _find_sync(buf: bytes) -> int:
+        for i in range(len(buf)):
+            if buf[i] == SYNC and (i + PACKET >= len(buf) or buf[i + PACKET] == SYNC):
+                return i
+        return len(buf)
+
+    def _scan(self, chunk: bytes) -> list[FrameStart]:
+        b1 = np.frombuffer(chunk[1::PACKET], dtype=np.uint8)
+        starts = np.flatnonzero(b1 & 0x40)
+        if starts.size == 0:
+            return []
+        b2 = np.frombuffer(chunk[2::PACKET], dtype=np.uint8)
+        pids = ((b1[starts].astype(np.uint16) & 0x1F) << 8) | b2[starts]
+        frames = []
+        for index, pid in zip(starts.tolist(), pids.tolist()):
+            pkt = chunk[index * PACKET:(index + 1) * PACKET]
+            if pid == 0:
+                self._on_pat(pkt)
+            elif pid == self.pmt_pid:
+                self._on_pmt(pkt)
+            elif pid == self.video_pid:
+                frames.append(FrameStart(index, self._is_key(pkt)))
+        return frames
+
+    def _on_pat(self, pkt: bytes) -> None:
+        sec = _section(pkt)
+        if len(sec) < 12 or sec[0] != 0x00:
+            return
+        self.pat = pkt
+        end = min(3 + (((sec[1] & 0x0F) << 8) | sec[2]) - 4, len(sec))
+        for i in range(8, end - 3, 4):
+            program = (sec[i] << 8) | sec[i + 1]
+            if program != 0:
+                self.pmt_pid = ((sec[i + 2] & 0x1F) << 8) | sec[i + 3]
+                return
+
+    def _on_pmt(self, pkt: bytes) -> None:
+        sec = _section(pkt)
+        if len(sec) < 16 or sec[0] != 0x02:
+            return
+        self.pmt = pkt
+        end = min(3 + (((sec[1] & 0x0F) << 8) | sec[2]) - 4, len(sec))
+        i = 12 + (((sec[10] & 0x0F) << 8) | sec[11])
+        while i + 5 <= end:
+            stype, pid = sec[i], ((sec[i + 1] & 0x1F) << 8) | sec[i + 2]
+            if stype in (0x1B, 0x24, 0x02, 0x10, 0x01):
+                self.video_pid, self.codec = pid, STREAM_TYPES[stype]
+                return
+            i += 5 + (((sec[i + 3] & 0x0F) << 8) | sec[i + 4])
+
+    def _is_key(self, pkt: bytes) -> bool:
+        if _random_access(pkt):
+            return True
+        off = _payload_offset(pkt)
+        if off + 9 > PACKET or pkt[off:off + 3] != b"\x00\x00\x01":
+            return False
+        es = pkt[off + 9 + pkt[off + 8]:]
+        return _nal_key(es, self.codec) if self.codec in ("h264", "hevc") else self.codec == "mpeg2" and \
+            b"\x00\x00\x01\xb3" in es
