@@ -110,3 +110,119 @@ def live_ts():
         yield source
     finally:
         source.stop()
+
+
+class RelayChain:
+    """The real video chain: a demo clip → gst RTSP server (the camera) → camera relay → HTTP-TS play URL.
+
+    ``stop_camera()`` kills the RTSP server (the camera goes away), ``start_camera()`` brings it back on
+    the same port; the relay and the tile must both recover by themselves.
+    Attributes: url (the play URL of camera cam-01 with a valid token).
+    """
+
+    TOKEN = "wall-test-token"
+
+    def __init__(self, workdir):
+        import hashlib
+        import json
+        import sys
+        from pathlib import Path
+
+        self.workdir = Path(workdir)
+        self.root = Path(__file__).resolve().parents[2]
+        self.python = sys.executable
+        self.rtsp_port = _free_port()
+        self.relay_port = _free_port()
+        clips = self.workdir / "clips"
+        subprocess.run([self.python, "-m", "backend.demo.clips", "--out", str(clips), "--cameras", "1",
+                        "--seconds", "4"], cwd=self.root, check=True, capture_output=True, timeout=120)
+        self.clips = clips
+        config = {"cameras": [{"id": "cam-01", "url": f"rtsp://127.0.0.1:{self.rtsp_port}/cam-01"}],
+                  "tokens": {hashlib.sha256(self.TOKEN.encode()).hexdigest(): "wall-tester"}}
+        (self.workdir / "relay.config.json").write_text(json.dumps(config), "utf-8")
+        self.url = f"http://127.0.0.1:{self.relay_port}/cam/cam-01.ts?token={self.TOKEN}"
+        self.camera: subprocess.Popen | None = None
+        self.relay: subprocess.Popen | None = None
+
+    def _spawn(self, args, ready: str, log_name: str, timeout: float = 60.0) -> subprocess.Popen:
+        import time
+
+        log_path = self.workdir / log_name
+        offset = log_path.stat().st_size if log_path.exists() else 0
+        with open(log_path, "ab") as log:
+            proc = subprocess.Popen(args, cwd=self.root, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with open(log_path, "rb") as log:
+                log.seek(offset)
+                if ready in log.read().decode("utf-8", "replace"):
+                    return proc
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        proc.kill()
+        raise RuntimeError(f"{args[:3]} did not start: {log_path.read_text('utf-8', 'replace')[-2000:]}")
+
+    def start_camera(self) -> None:
+        self.camera = self._spawn(["/usr/bin/python3", "backend/demo/rtsp_server.py", "--port", str(self.rtsp_port),
+                                   "--clips", str(self.clips)], "rtsp server listening", "rtsp.log")
+
+    def stop_camera(self) -> None:
+        if self.camera is not None:
+            self.camera.kill()
+            self.camera.wait(timeout=30)
+            self.camera = None
+
+    def start(self) -> "RelayChain":
+        self.start_camera()
+        self.relay = self._spawn([self.python, "-m", "backend.relay", "--host", "127.0.0.1", "--port",
+                                  str(self.relay_port), "--state-dir", str(self.workdir / "relay"),
+                                  "--config", str(self.workdir / "relay.config.json")],
+                                 "relay listening on", "relay.log")
+        return self
+
+    def stop(self) -> None:
+        self.stop_camera()
+        if self.relay is not None:
+            self.relay.terminate()
+            try:
+                self.relay.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.relay.kill()
+                self.relay.wait(timeout=10)
+            self.relay = None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _chain_missing() -> str:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for part in ("backend/relay/__main__.py", "backend/demo/rtsp_server.py", "backend/demo/clips.py"):
+        if not (root / part).exists():
+            return f"{part} is not there yet"
+    if FFMPEG is None:
+        return "ffmpeg is not installed"
+    probe = subprocess.run(["/usr/bin/python3", "-c", "import gi; gi.require_version('GstRtspServer', '1.0')"],
+                           capture_output=True)
+    if probe.returncode != 0:
+        return "gst-rtsp-server is missing (python3-gi, gir1.2-gst-rtsp-server-1.0)"
+    return ""
+
+
+@pytest.fixture
+def relay_chain(tmp_path):
+    """A running RelayChain (RTSP demo camera → relay); stopped at teardown."""
+    missing = _chain_missing()
+    if missing:
+        pytest.skip(f"real video chain unavailable: {missing}")
+    chain = RelayChain(tmp_path).start()
+    try:
+        yield chain
+    finally:
+        chain.stop()

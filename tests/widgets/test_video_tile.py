@@ -40,7 +40,24 @@ def tile(qtbot):
     tile.deleteLater()
 
 
-def test_live_stream_shows_moving_pictures_and_recovers_by_itself(qtbot, tile, live_ts, tmp_path):
+class _Source:
+    """One interface over both sources: url, stop() (the camera goes away), start() (it comes back)."""
+
+    def __init__(self, url, stop, start):
+        self.url, self.stop, self.start = url, stop, start
+
+
+@pytest.fixture(params=["rtsp-relay", "http-ts"])
+def source(request):
+    if request.param == "rtsp-relay":  # the real chain: demo RTSP camera → camera relay → tile
+        chain = request.getfixturevalue("relay_chain")
+        return _Source(chain.url, chain.stop_camera, chain.start_camera)
+    live = request.getfixturevalue("live_ts")  # a plain HTTP-TS source: the tile alone, no relay in between
+    return _Source(live.url, live.stop, live.start)
+
+
+def test_live_stream_shows_moving_pictures_and_recovers_by_itself(qtbot, tile, source, tmp_path):
+    live_ts = source
     tile.play(live_ts.url)
     qtbot.waitUntil(lambda: tile.state == "playing", timeout=30_000)
     qtbot.waitUntil(lambda: tile.player.decoded_frames() > 10, timeout=30_000)
