@@ -40,6 +40,10 @@ class CapInbox:
     def __init__(self, ingest: CapIngest, directory: str | Path, poll: float = 1.0):
         self.ingest = ingest
         self.directory = Path(directory)
+        db_path = getattr(getattr(ingest, "core", None), "db_path", None)
+        if db_path is not None and Path(db_path).resolve().parent == self.directory.resolve():
+            # every file here gets moved away: the store (and its -wal) must not live in the inbox
+            raise ValueError(f"CAP inbox {self.directory} is the folder of the store {db_path}; use another folder")
         self.done_dir = self.directory / "done"
         self.rejected_dir = self.directory / "rejected"
         self.poll = poll

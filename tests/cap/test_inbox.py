@@ -5,6 +5,8 @@ import asyncio
 import json
 import os
 
+import pytest
+
 from backend.cap.inbox import CapInbox, serve_http
 from backend.cap.ingest import quarantine_rows
 from tests.cap.conftest import DATA, cap_doc
@@ -147,3 +149,9 @@ async def test_http_post(core, ingest):
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_inbox_refuses_the_store_folder(tmp_path, core, ingest):
+    with pytest.raises(ValueError, match="folder of the store"):  # it would move the database away
+        CapInbox(ingest, tmp_path)
+    assert (tmp_path / "cc.db").exists()
