@@ -204,8 +204,8 @@ class Core:
         return ch.entity, "upsert", ch.key, text, json.loads(text)
 
     async def _submit(self, item: store.WriteItem) -> store.WriteItem:
-        if self._writer is None or self._loop is None:
-            raise RuntimeError("core is not running (call start())")
+        if self._writer is None or self._loop is None or not self._writer.is_alive():
+            raise RuntimeError("core is not running (call start(); or the store writer stopped)")
         fut = self._loop.create_future()
         self._futures[id(item)] = fut
         self._writer.submit(item)

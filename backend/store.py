@@ -157,6 +157,24 @@ class Writer(threading.Thread):
         self._queue.put(None)
 
     def run(self) -> None:
+        try:
+            self._run()
+        except BaseException as exc:  # never leave a submitter waiting forever
+            log.critical("store writer stopped: %s", exc)
+            failed = []
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None:
+                    item.error, item.events = exc, []
+                    failed.append(item)
+            if failed:
+                self._done(failed)
+            raise
+
+    def _run(self) -> None:
         conn = connect(self._path)
         try:
             stopping = busy = False

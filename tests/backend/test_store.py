@@ -155,3 +155,28 @@ def test_audit_args_round_trip_exactly(tmp_path):
     conn = _audit_db(tmp_path, 1)
     args = json.loads(conn.execute("SELECT args FROM audit").fetchone()[0])
     assert args == {"id": "A-0", "说明": "中文"}
+
+
+async def test_a_failing_commit_fails_only_its_submitter_and_the_store_goes_on(tmp_path):
+    db = tmp_path / "cc.db"
+    store.create_schema(db)
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TRIGGER poison BEFORE INSERT ON alerts WHEN NEW.id = 'poison'"
+                 " BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
+    conn.commit()
+    conn.close()
+    async with Core(db, max_batch_delay=0.2) as core:
+        seen = []
+        core.subscribe(lambda ev: seen.append((ev["seq"], ev["key"])))
+        blocker = sqlite3.connect(db, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")  # so that the four queue up and meet in one batch
+        tasks = [asyncio.create_task(core.publish([Change("alerts", "upsert", k, {"t": k})]))
+                 for k in ("a", "poison", "b", "c")]
+        await asyncio.sleep(0)
+        blocker.execute("COMMIT")
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert isinstance(results[1], RuntimeError) and "disk says no" in str(results[1])
+        assert [r[0]["key"] for i, r in enumerate(results) if i != 1] == ["a", "b", "c"]
+        assert seen == [(1, "a"), (2, "b"), (3, "c")]  # no gap where the failed change would have been
+        assert core.get("alerts", "poison") is None
+        assert (await core.publish([Change("alerts", "upsert", "d", {})]))[0]["seq"] == 4
