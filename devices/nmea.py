@@ -214,7 +214,8 @@ class NmeaDecoder:
             msg = pynmea2.parse(text, check=True)
         except pynmea2.ChecksumError as exc:
             self.stats.bad_checksum += 1
-            self._reject(f"{exc.args[0]}: {text[:40]!r}")
+            detail = exc.args[0][0] if exc.args and isinstance(exc.args[0], tuple) else str(exc)
+            self._reject(f"{detail}: {text[:40]!r}")
             return None
         except pynmea2.SentenceTypeError:
             self.stats.ignored += 1

@@ -186,7 +186,7 @@ def _scan(data: bytes, rejects: list[Rejected] | None, final: bool) -> tuple[lis
         if sync > i:
             start = max(i, reported)
             if rejects is not None and sync > start:
-                rejects.append(Rejected(start, bytes(data[start:sync]), f"{sync - start} bytes before a sync byte"))
+                rejects.append(Rejected(start, bytes(data[start:sync]), f"{sync - start} byte{'s' * (sync - start != 1)} before a sync byte"))
             i = sync
             continue
         if n - i < FRAME_LEN:
