@@ -337,7 +337,7 @@ class Channel:
             "bitrate_kbps": self.bitrate_kbps, "fps": self.fps,
             "keyframe_age": round(time.monotonic() - self._last_key, 2) if self._last_key else None,
             "viewers": len(self.viewers), "reconnects": self.reconnects, "codec": self.codec,
-            "transcoded": self.transcode, "gop_bytes": self._gop_bytes,
+            "transcoded": self.transcode, "gop_bytes": self._gop_bytes, "pulls": self.pulls,
         }
 
 

@@ -178,9 +178,10 @@ class RelayServer:
             main.pop("stream")
             if "sub" in streams:
                 sub = streams["sub"].health()
-                main["sub"] = {k: v for k, v in sub.items() if k not in ("id", "stream") and (full or k != "gop_bytes")}
+                main["sub"] = {k: v for k, v in sub.items() if k not in ("id", "stream") and (full or k not in ("gop_bytes", "pulls"))}
             if not full:
                 main.pop("gop_bytes", None)
+                main.pop("pulls", None)
             out.append(main)
         return out
 

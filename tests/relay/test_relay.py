@@ -1,0 +1,196 @@
+"""The relay process end to end: a real gst RTSP server, a real relay, real HTTP viewers, libvlc."""
+import json
+import time
+import urllib.error
+import urllib.request
+
+import psutil
+import pytest
+
+from backend.relay.ts import TsScanner
+from tests.helpers.rtsp import RtspServer, TsClient, free_port
+from tests.relay.vlc_probe import HeadlessPlayer
+
+pytestmark = pytest.mark.rtsp
+
+
+def frames_in(data: bytes):
+    s = TsScanner()
+    chunk, frames = s.feed(bytes(data))
+    return s, frames
+
+
+def ffmpeg_children(pid: int) -> list:
+    return [p for p in psutil.Process(pid).children(recursive=True) if p.name() == "ffmpeg"]
+
+
+def wait_until(cond, timeout=20.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} not met within {timeout} s")
+
+
+def test_sixteen_viewers_one_pull(rtsp_server, relay_factory):
+    relay = relay_factory([{"id": "cam-01", "url": rtsp_server.url("cam-01")}])
+    viewers = [TsClient(relay.play_url("cam-01"), keep=1 << 20).start() for _ in range(16)]
+    try:
+        assert all(v.status == 200 for v in viewers)
+        for v in viewers:
+            v.wait_bytes(200_000)
+        health = relay.health("cam-01")
+        assert health["state"] == "live" and health["viewers"] == 16
+        assert health["pulls"] == 1
+        assert len(ffmpeg_children(relay.proc.pid)) == 1
+        for v in viewers:  # every viewer got a decodable stream: PAT/PMT, then H.264 starting on a keyframe
+            s, frames = frames_in(v.data)
+            assert s.codec == "h264" and frames and frames[0].key
+    finally:
+        for v in viewers:
+            v.stop()
+    views = wait_until(lambda: len(relay.views()) == 16 and relay.views(), what="16 view records")
+    assert {v["user"] for v in views} == {"tester"}
+    assert all(v["bytes"] > 0 and v["end"] >= v["start"] and v["stream"] == "main" for v in views)
+
+
+@pytest.mark.parametrize("clip,codec,transcoded", [("h264-test", "h264", False), ("h265-test", "hevc", False),
+                                                   ("mjpeg-test", "h264 (transcoded from mjpeg)", True)])
+def test_codecs_pass_through_or_are_transcoded_and_libvlc_decodes(rtsp_server, relay_factory, clip, codec,
+                                                                  transcoded):
+    relay = relay_factory([{"id": "c", "url": rtsp_server.url(clip)}])
+    with HeadlessPlayer(relay.play_url("c")) as player:
+        player.wait_frames(10)
+    health = relay.health("c")
+    assert health["codec"] == codec and health["transcoded"] is transcoded
+    assert health["state"] == "live" and health["fps"] > 0 and health["bitrate_kbps"] > 0
+
+
+def test_main_and_sub_streams_are_two_sources(rtsp_server, relay_factory):
+    relay = relay_factory([{"id": "cam", "url": rtsp_server.url("cam-01"), "sub_url": rtsp_server.url("cam-02")}])
+    with TsClient(relay.play_url("cam", "sub")) as sub:
+        sub.wait_bytes(50_000)
+        health = relay.health("cam")
+        assert health["sub"]["state"] == "live" and health["sub"]["viewers"] == 1
+        assert health["state"] == "idle"  # the main stream is not pulled for a sub viewer
+    assert relay.views()[0]["stream"] == "sub"
+
+
+def test_gop_cache_gives_a_new_viewer_a_keyframe_at_once(rtsp_server, relay_factory):
+    relay = relay_factory([{"id": "cam-03", "url": rtsp_server.url("cam-03")}])
+    with TsClient(relay.play_url("cam-03")) as first:
+        first.wait_bytes(100_000)
+        relay.wait_state("cam-03", "live")
+        wait_until(lambda: relay.health("cam-03")["gop_bytes"] > 0, what="a cached GOP")
+        with TsClient(relay.play_url("cam-03"), keep=200_000) as late:
+            late.wait_bytes(20_000)
+            s, frames = frames_in(late.data[:20_000])
+            assert s.pat and s.pmt and frames and frames[0].key  # starts with PAT, PMT, keyframe
+
+
+def test_camera_lost_and_back_without_restarting_viewers(rtsp_clips, relay_factory, tmp_path):
+    server = RtspServer(rtsp_clips, port=free_port(), log=tmp_path / "rtsp.log").start()
+    try:
+        relay = relay_factory([{"id": "cam-02", "url": server.url("cam-02")}],
+                              settings={"linger_s": 60})
+        with TsClient(relay.play_url("cam-02"), keep=0) as viewer, HeadlessPlayer(relay.play_url("cam-02")) as vlc:
+            vlc.wait_frames(10)
+            relay.wait_state("cam-02", "live")
+            server.kill()
+            lost = relay.wait_state("cam-02", "lost", timeout=10)  # the relay's own threshold is 1.5 s
+            assert lost["error"]
+            before_bytes, before_frames = viewer.bytes, vlc.decoded()
+            server.start()
+            relay.wait_state("cam-02", "live", timeout=30)
+            viewer.wait_bytes(before_bytes + 100_000)  # the same HTTP connection carries the new pull
+            vlc.wait_frames(before_frames + 25)  # and the same libvlc player decodes it
+            assert relay.health("cam-02")["reconnects"] >= 1
+    finally:
+        server.stop()
+
+
+def test_slow_viewer_is_dropped_without_stalling_the_others(rtsp_server, relay_factory):
+    relay = relay_factory([{"id": "mj", "url": rtsp_server.url("mjpeg-test")}],
+                          settings={"max_queue_bytes": 150_000, "sndbuf": 32_768})
+    with TsClient(relay.play_url("mj"), keep=0) as fast, \
+            TsClient(relay.play_url("mj"), read=False, rcvbuf=4096) as slow:
+        fast.wait_bytes(100_000, timeout=30)
+        views = wait_until(lambda: [v for v in relay.views() if v["reason"] == "too_slow"], timeout=60,
+                           what="the slow viewer dropped")
+        assert len(views) == 1
+        at_drop = fast.bytes
+        fast.wait_bytes(at_drop + 100_000)  # the fast one kept going
+        assert relay.health("mj")["viewers"] == 1
+        assert not fast.closed.is_set()
+        assert slow.status == 200
+
+
+def test_bad_sources_give_a_clear_state_not_a_crash(rtsp_clips, rtsp_server, relay_factory, tmp_path):
+    locked = RtspServer(rtsp_clips, user="admin", password="right", log=tmp_path / "locked.log").start()
+    try:
+        relay = relay_factory([
+            {"id": "nope", "url": rtsp_server.url("no-such-clip")},
+            {"id": "refused", "url": f"rtsp://127.0.0.1:{free_port()}/x"},
+            {"id": "wrongpw", "url": locked.url("cam-01", "admin", "wrong")},
+            {"id": "rightpw", "url": locked.url("cam-01", "admin", "right")},
+            {"id": "garbage", "url": "notaprotocol://??"},
+        ])
+        clients = [TsClient(relay.play_url(c), keep=0).start() for c in ("nope", "refused", "wrongpw", "garbage")]
+        try:
+            assert relay.wait_state("nope", "lost")["error_code"] == "not_found"
+            assert relay.wait_state("refused", "lost")["error_code"] == "refused"
+            wrong = relay.wait_state("wrongpw", "lost")
+            assert wrong["error_code"] == "unauthorized"
+            assert relay.wait_state("garbage", "lost")["error_code"] in ("bad_source", "not_found")
+            with TsClient(relay.play_url("rightpw")) as ok:
+                ok.wait_bytes(50_000)
+            text = json.dumps(relay.health()) + relay.log.read_text()
+            assert "wrong" not in text.replace("wrongpw", "") and "right" not in text.replace("rightpw", "")
+            assert all(c.status == 200 and not c.closed.is_set() for c in clients)  # viewers wait, not crash
+        finally:
+            for c in clients:
+                c.stop()
+        assert relay.proc.poll() is None
+    finally:
+        locked.stop()
+
+
+def _status(url: str, method: str = "GET", headers=None, data=None) -> tuple[int, dict]:
+    req = urllib.request.Request(url, method=method, headers=headers or {}, data=data)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_tokens_secret_and_bad_config(rtsp_server, relay_factory):
+    relay = relay_factory([{"id": "cam-01", "url": rtsp_server.url("cam-01")}], token="good")
+    assert _status(relay.base_url + "/health?token=bad")[0] == 401
+    assert _status(relay.base_url + "/cam/cam-01.ts")[0] == 401
+    assert _status(relay.play_url("cam-99"))[0] == 404
+    assert _status(relay.play_url("cam-01") + "&stream=third")[0] == 400
+    assert _status(relay.play_url("cam-01", "sub"))[0] == 404  # no sub_url configured
+    code, health = _status(relay.base_url + "/health?token=good")
+    assert code == 200 and health[0]["id"] == "cam-01" and health[0]["state"] == "idle"
+    assert "url" not in json.dumps(health) and "rtsp" not in json.dumps(health)
+    assert _status(relay.base_url + "/control/health")[0] == 403
+    assert _status(relay.base_url + "/control/health", headers={"X-Relay-Secret": "nope"})[0] == 403
+    bad = json.dumps({"cameras": [{"id": "x"}]}).encode()
+    code, answer = _status(relay.base_url + "/control/config", "POST", {"X-Relay-Secret": relay.secret}, bad)
+    assert code == 400 and "url" in answer["error"]
+    assert [c["id"] for c in relay.health()] == ["cam-01"]  # old config kept
+    code, _ = _status(relay.base_url + "/control/config", "POST", {"X-Relay-Secret": relay.secret}, b"{not json")
+    assert code == 400
+    assert (relay.state_dir / "relay.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_pull_stops_after_the_last_viewer_leaves(rtsp_server, relay_factory):
+    relay = relay_factory([{"id": "cam-04", "url": rtsp_server.url("cam-04")}], settings={"linger_s": 1})
+    with TsClient(relay.play_url("cam-04")) as v:
+        v.wait_bytes(50_000)
+        assert len(ffmpeg_children(relay.proc.pid)) == 1
+    relay.wait_state("cam-04", "idle", timeout=20)
+    wait_until(lambda: not ffmpeg_children(relay.proc.pid), what="the ffmpeg pull gone")

@@ -1,0 +1,80 @@
+"""The relay's pure parts on real bytes: MPEG-TS scanning (muxed by ffmpeg), ffmpeg error reading, redaction."""
+import shutil
+import subprocess
+
+import pytest
+
+from backend.relay.pull import StderrWatch, ffmpeg_command, redact, split_options
+from backend.relay.ts import PACKET, TsScanner
+from tests.helpers.rtsp import test_clips
+
+pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
+
+
+@pytest.fixture(scope="module")
+def ts_bytes():
+    clips = test_clips()
+    out = {}
+    for name, clip in (("h264", "h264-test.h264"), ("hevc", "h265-test.h265")):
+        proc = subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-fflags", "+genpts", "-r", "25",
+                               "-i", str(clips / clip), "-c", "copy", "-f", "mpegts", "pipe:1"],
+                              capture_output=True, check=True, timeout=60)
+        out[name] = proc.stdout
+    return out
+
+
+def scan(data: bytes, step: int):
+    s = TsScanner()
+    frames, total = [], 0
+    for i in range(0, len(data), step):
+        chunk, found = s.feed(data[i:i + step])
+        frames += [(total // PACKET + f.index, f.key) for f in found]
+        total += len(chunk)
+    return s, frames, total
+
+
+@pytest.mark.parametrize("codec", ["h264", "hevc"])
+def test_frames_and_keyframes_found_whatever_the_chunking(ts_bytes, codec):
+    data = ts_bytes[codec]
+    s, frames, total = scan(data, 65536)
+    assert s.codec == codec and s.video_pid is not None
+    assert total == len(data)
+    assert len(frames) == 200  # 8 s at 25 fps
+    keys = [i for i, (_pkt, key) in enumerate(frames) if key]
+    assert keys == list(range(0, 200, 25))  # GOP 25 as encoded
+    assert len(s.pat) == PACKET and len(s.pmt) == PACKET
+    for step in (188, 1000, 4093):  # odd chunk sizes give the same frames
+        assert scan(data, step)[1] == frames
+
+
+def test_resync_after_garbage(ts_bytes):
+    data = ts_bytes["h264"]
+    clean = scan(data, 65536)[1]
+    s, frames, total = scan(b"\x00garbage" + data[:5000] + b"xyz" + data[5000:], 4096)
+    assert s.resyncs >= 2
+    assert len(frames) >= len(clean) - 2  # at most the frames in the damaged packets are lost
+    assert total % PACKET == 0
+
+
+def test_ffmpeg_errors_are_classified_and_passwords_removed():
+    w = StderrWatch()
+    w.line("[rtsp @ 0x1] method DESCRIBE failed: 401 Unauthorized")
+    w.line("rtsp://admin:s3cret@10.0.0.9/live: Server returned 401 Unauthorized (authorization failed)")
+    assert w.error_code == "unauthorized"
+    assert "s3cret" not in w.last_line and "admin" not in w.last_line
+    w2 = StderrWatch()
+    w2.line("  Stream #0:0: Video: mjpeg (Baseline), yuvj420p(pc), 480x272, 25 tbr, 90k tbn")
+    assert w2.input_codec == "mjpeg" and w2.needs_transcode()
+    w3 = StderrWatch()
+    w3.line("rtsp://127.0.0.1:1/x: Connection refused")
+    assert w3.error_code == "refused"
+    assert redact("open rtsp://u:p@h/x and http://a:b@c/") == "open rtsp://***@h/x and http://***@c/"
+
+
+def test_ffmpeg_command_copies_and_takes_options_from_the_fragment():
+    url, opts = split_options("rtsp://cam/x#transport=udp")
+    assert url == "rtsp://cam/x" and opts == {"transport": "udp"}
+    cmd = ffmpeg_command("rtsp://cam/x#transport=udp")
+    assert cmd[cmd.index("-rtsp_transport") + 1] == "udp"
+    assert "rtsp://cam/x" in cmd and "copy" in cmd
+    assert "libx264" in ffmpeg_command("rtsp://cam/x", transcode=True)
