@@ -143,6 +143,7 @@ class VideoTile(QWidget):
         self.player = VideoPlayer(self)
         self.player.state_changed.connect(self._on_state)
         self._window_bound = False
+        self._released = False
         _Ticker.shared().tick.connect(self._tick)
         self._tick()
         self._on_state(self.player.state)
@@ -183,6 +184,9 @@ class VideoTile(QWidget):
 
     def close_player(self) -> None:
         """Release libvlc before the tile's window goes away."""
+        if self._released:
+            return
+        self._released = True
         _Ticker.shared().tick.disconnect(self._tick)
         self.player.close()
 
