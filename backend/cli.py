@@ -90,8 +90,9 @@ async def serve(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
-    hub = relay = demo = None
+    hub = relay = demo = inbox = None
     demo_task: asyncio.Task | None = None
+    inbox_task: asyncio.Task | None = None
     try:
         commands.install(core)
         await commands.ensure_main_wall(core)
@@ -104,7 +105,11 @@ async def serve(args: argparse.Namespace) -> int:
             changed = await cameras.apply_cameras(core, public, private)
             log.info("cameras: %d in %s, %d changes", len(public), args.cameras, changed)
         if args.cap_inbox is not None:
-            log.warning("CAP inbox not implemented yet (%s ignored)", args.cap_inbox)
+            try:
+                inbox, inbox_task = _start_cap_inbox(core, args.cap_inbox)
+            except ValueError as exc:
+                log.error("%s", exc)
+                return 2
         if not args.no_relay:
             relay = await _start_relay(core, args)
         hub = Hub(core, args.host, args.port, auth_timeout=args.auth_timeout)
@@ -118,9 +123,12 @@ async def serve(args: argparse.Namespace) -> int:
     finally:
         if demo is not None:
             demo.stop()
-        if demo_task is not None:
-            demo_task.cancel()
-            await asyncio.gather(demo_task, return_exceptions=True)
+        if inbox is not None:
+            inbox.stop()
+        for task in (demo_task, inbox_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         if hub is not None:
             await hub.stop()
         if relay is not None:
@@ -148,6 +156,30 @@ async def _start_relay(core, args):
     return sup
 
 
+def _start_cap_inbox(core, directory: Path):
+    try:
+        from backend.cap.inbox import CapInbox, CapIngest
+    except ImportError as exc:
+        log.warning("CAP inbox not implemented yet (%s; %s ignored)", exc, directory)
+        return None, None
+    directory.mkdir(parents=True, exist_ok=True)
+    inbox = CapInbox(CapIngest(core), directory)  # ValueError: a folder it must not watch
+    log.info("CAP inbox watching %s", directory)
+    return inbox, _guarded(inbox.run(), "CAP inbox", "cap-inbox")
+
+
+def _guarded(coro, what: str, name: str) -> asyncio.Task:
+    async def run() -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s stopped with an error", what)
+
+    return asyncio.create_task(run(), name=name)
+
+
 def _start_demo(core, args):
     try:
         from backend.demo.simulator import DemoCity
@@ -155,16 +187,7 @@ def _start_demo(core, args):
         log.warning("demo city not available (%s); continuing without it", exc)
         return None, None
     demo = DemoCity(core, seed=args.demo_seed)
-
-    async def run() -> None:
-        try:
-            await demo.run()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("demo city stopped with an error")
-
-    return demo, asyncio.create_task(run(), name="demo-city")
+    return demo, _guarded(demo.run(), "demo city", "demo-city")
 
 
 def main(argv: list[str] | None = None) -> int:

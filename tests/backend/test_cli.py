@@ -78,3 +78,40 @@ def test_sigterm_stops_the_backend_cleanly(backend):
     assert backend.running
     assert backend.stop() == 0
     assert "stopping" in backend.log_tail()
+
+
+def test_relay_and_cap_inbox_are_wired(tmp_path):
+    import asyncio
+    import json
+    import time
+    import urllib.error
+    import urllib.request
+
+    from tests.backend.wsclient import RawClient
+    from tests.helpers.backend_proc import start_backend
+
+    inbox = tmp_path / "inbox"
+    proc = start_backend(tmp_path, relay=True, extra_args=["--cap-inbox", str(inbox)])
+    try:
+        token = proc.token("wall_operator")
+
+        async def hello():
+            c = await RawClient.connect(proc.url, token)
+            await c.close()
+            return c.auth
+        auth_ok = asyncio.run(hello())
+        assert auth_ok["relay"] == f"http://127.0.0.1:{proc.relay_port}"
+        deadline = time.monotonic() + 60  # the supervisor pushes new token hashes every few seconds
+        while True:
+            try:
+                with urllib.request.urlopen(f"{auth_ok['relay']}/health?token={token}", timeout=30) as resp:
+                    assert isinstance(json.loads(resp.read()), list)
+                    break
+            except urllib.error.HTTPError as exc:
+                if exc.code != 401 or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        assert (inbox / "done").is_dir() or inbox.is_dir()
+        assert "CAP inbox watching" in proc.log_tail(100)
+    finally:
+        assert proc.stop() == 0
