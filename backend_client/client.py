@@ -135,10 +135,17 @@ class HubClient:
     def add_state_listener(self, fn: Callable[[str], None]) -> None:
         self._state_listeners.append(fn)
 
-    async def messages(self) -> AsyncIterator[dict[str, Any]]:
-        """Iterate over every delivered message from now on; ends when the client is closed."""
+    def messages(self) -> AsyncIterator[dict[str, Any]]:
+        """An async iterator over every message delivered from this call on; it ends at close().
+
+        ``async for msg in client.messages(): ...`` — registered at once, so nothing is missed between
+        this call and the first ``await``.
+        """
         queue: asyncio.Queue = asyncio.Queue()
         self._queues.append(queue)
+        return self._drain(queue)
+
+    async def _drain(self, queue: asyncio.Queue) -> AsyncIterator[dict[str, Any]]:
         try:
             while True:
                 msg = await queue.get()

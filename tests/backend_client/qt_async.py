@@ -26,7 +26,9 @@ def qloop(qapp):
     finally:
         _drain(qapp, loop)
         asyncio.events._set_running_loop(None)
-        loop.stop()  # only clears the loop's running flag here: no Qt event loop is running
+        # Not loop.stop(): it calls QApplication.exit(), which sets Qt's quitNow flag for good, and then
+        # every later QEventLoop.exec() (all of pytest-qt's waits) returns at once without processing.
+        loop._QEventLoop__is_running = False
         try:
             qapp.aboutToQuit.disconnect(loop._after_run_forever)
         except (RuntimeError, TypeError):
@@ -45,6 +47,11 @@ def _drain(qapp, loop, timeout: float = 10.0) -> None:
     while any(not t.done() for t in tasks) and time.monotonic() < deadline:
         qapp.processEvents()
         time.sleep(0.005)
+    stuck = [t for t in tasks if not t.done()]
+    if stuck:
+        import warnings
+
+        warnings.warn(f"qloop teardown: {len(stuck)} task(s) did not finish after cancel: {stuck!r:.300}")
 
 
 def run(qtbot, aw: Awaitable[Any], timeout: float = 30.0) -> Any:
