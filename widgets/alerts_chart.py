@@ -50,22 +50,22 @@ class AlertsChart(QWidget):
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
         self.plot.showGrid(x=False, y=True, alpha=0.25)
-        self.plot.setTitle(self.tr("Alerts per minute, last 60 minutes"), color="#d8dee6", size="13pt")
+        self.plot.setTitle(self.tr("Alerts per minute, last 60 minutes"), color="#d8dee6", size="16pt")
         font = QFont(self.font())
-        font.setPixelSize(14)
+        font.setPixelSize(16)
         for name in ("left", "bottom"):
             axis = self.plot.getAxis(name)
             axis.setTickFont(font)
             axis.setTextPen(pg.mkPen("#c8d0d8"))
             axis.setPen(pg.mkPen("#5a6570"))
-        self.plot.getAxis("left").setLabel(self.tr("alerts"), color="#c8d0d8")
-        self.legend = self.plot.addLegend(offset=(10, 10), labelTextColor="#e8e8e8", labelTextSize="11pt")
+        self.plot.getAxis("left").setLabel(self.tr("alerts"), color="#c8d0d8", **{"font-size": "14pt"})
+        self.legend = self.plot.addLegend(offset=(-10, 6), labelTextColor="#e8e8e8", labelTextSize="13pt",
+                                          colCount=4, brush=pg.mkBrush(11, 15, 20, 200))
         self._bars: dict[str, pg.BarGraphItem] = {}
         for colour in WARNING_ORDER:
             bar = pg.BarGraphItem(x=[0], height=[0], width=50, brush=QColor(WARNING_COLOURS[colour]),
                                   pen=pg.mkPen(None), name=warning_name(colour))
-            self.plot.addItem(bar)
-            self.legend.addItem(bar, warning_name(colour))
+            self.plot.addItem(bar)  # named items join the legend by themselves
             self._bars[colour] = bar
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -90,7 +90,10 @@ class AlertsChart(QWidget):
             base += counts[colour]
         self.totals = base
         self.plot.setXRange(starts[0], starts[-1] + 60, padding=0.01)
-        self.plot.setYRange(0, max(5.0, float(base.max()) * 1.15), padding=0)
+        top = max(5.0, float(base.max()) * 1.25)  # headroom for the legend
+        self.plot.setYRange(0, top, padding=0)
+        step = max(1, int(np.ceil(top / 6)))  # whole alerts only
+        self.plot.getAxis("left").setTickSpacing(step, step)
 
     def shutdown(self) -> None:
         self._slide.stop()

@@ -58,6 +58,9 @@ class KpiTile(QFrame):
         font.setBold(True)
         font.setPixelSize(max(18, min(int(self.height() * 0.5), int(self.width() * 0.42))))
         self.value.setFont(font)
+        caption = QFont(self.caption.font())
+        caption.setPixelSize(max(12, min(int(self.height() * 0.13), int(self.width() * 0.1))))
+        self.caption.setFont(caption)
 
 
 class KpiPanel(QWidget):

@@ -1,0 +1,86 @@
+"""The leader's screen: big counts match the store and follow it live; the chart counts the last hour."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from app.consultation_window import ConsultationWindow
+from tests.app.conftest import demo_state
+from widgets.alerts_chart import per_minute
+from widgets.kpi_panel import alert_counts
+
+
+def expected(state: dict) -> dict:
+    active = [a for a in state["alerts"] if a.get("status", "active") == "active"]
+    counts = {c: sum(a["colour"] == c for a in active) for c in ("red", "orange", "yellow", "blue")}
+    counts["unacked"] = sum(not a.get("acked") for a in active)
+    counts["incidents"] = len(state["incidents"])
+    return counts
+
+
+@pytest.fixture
+def leader(qtbot, store, feed):
+    feed.auth(role="leader", user="zhao", actions=[])
+    window = ConsultationWindow(store)
+    qtbot.addWidget(window)
+    window.show()
+    yield window
+    window.close()
+
+
+def test_counts_match_the_store_and_follow_it(leader, store, feed, qtbot):
+    state = demo_state(alerts=40, seed=9)
+    feed.snapshot(**state)
+    want = expected(state)
+    assert sum(want[c] for c in ("red", "orange", "yellow", "blue")) == 40
+    qtbot.waitUntil(lambda: leader.kpi.values() == want, timeout=5000)
+    assert alert_counts(store) == want
+    # a new red alert, then its acknowledgement, then it is closed
+    red = {"id": "yk-A-5000", "colour": "red", "title": "古山镇 危化品 储罐压力异常", "created": time.time()}
+    feed.event("alerts", red)
+    qtbot.waitUntil(lambda: leader.kpi.values()["red"] == want["red"] + 1, timeout=5000)
+    assert leader.kpi.values()["unacked"] == want["unacked"] + 1
+    feed.event("alerts", {**red, "acked": True, "acked_by": "wang"})
+    qtbot.waitUntil(lambda: leader.kpi.values()["unacked"] == want["unacked"], timeout=5000)
+    feed.event("alerts", {**red, "acked": True, "status": "closed"})
+    qtbot.waitUntil(lambda: leader.kpi.values() == want, timeout=5000)
+    # the big numbers are drawn in their colours
+    assert "#e5322d" in leader.kpi.tiles["red"].value.styleSheet()
+
+
+def test_open_incidents_are_listed(leader, feed, qtbot):
+    state = demo_state(alerts=40, seed=9)
+    feed.snapshot(**state)
+    model = leader.incident_list.incident_model
+    qtbot.waitUntil(lambda: model.rowCount() == len(state["incidents"]) > 0, timeout=5000)
+    grades = [model.record(r).grade for r in range(model.rowCount())]
+    assert grades == sorted(grades)
+    qtbot.waitUntil(lambda: f"({len(state['incidents'])})" in leader.incidents_title.text(), timeout=5000)
+    closing = dict(state["incidents"][0], stage="closed")
+    feed.event("incidents", closing)
+    qtbot.waitUntil(lambda: model.rowCount() == len(state["incidents"]) - 1, timeout=5000)
+
+
+def test_chart_counts_alerts_per_minute_over_the_last_hour(leader, store, feed, qtbot):
+    now = time.time()
+    state = demo_state(alerts=50, seed=4, now=now)
+    old = {"id": "old", "colour": "red", "title": "两小时前", "created": now - 7200}
+    state["alerts"].append(old)
+    feed.snapshot(**state)
+    qtbot.waitUntil(lambda: leader.chart.totals.sum() == 50, timeout=5000)  # the old one is outside the hour
+    starts, counts = per_minute(store.alerts(), now)
+    assert len(starts) == 60 and starts[-1] <= now < starts[-1] + 60
+    assert sum(c.sum() for c in counts.values()) == 50
+    feed.event("alerts", {"id": "fresh", "colour": "yellow", "title": "新告警", "created": time.time()})
+
+    def counted() -> bool:  # the chart agrees with a fresh count that includes the new alert
+        fresh = sum(c.sum() for c in per_minute(store.alerts(), time.time())[1].values())
+        return fresh >= 50 and leader.chart.totals.sum() == fresh and not leader.chart.throttle.pending
+    qtbot.waitUntil(counted, timeout=5000)
+
+
+def test_clock_ticks(leader, qtbot):
+    first = leader.clock.text()
+    assert first
+    qtbot.waitUntil(lambda: leader.clock.text() != first, timeout=5000)
