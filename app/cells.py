@@ -8,7 +8,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from backend_client.layouts import Cell
-from widgets.alert_list_view import AlertListView, AlertTableModel, FrameThrottle
+from widgets.alert_list_view import AlertListView, FrameThrottle
 from widgets.colours import warning_colour
 from widgets.incident_list_view import IncidentListView
 from widgets.kpi_panel import KpiPanel
@@ -116,9 +116,7 @@ def make_cell(cell: Cell, store: Any, pixel_size: int = WALL_PIXEL_SIZE) -> QWid
     grid draws those itself). Give the wall ``lambda cell: make_cell(cell, store)``."""
     content: QWidget
     if cell.kind == "alerts":
-        content = AlertListView(store)
-        for column in (AlertTableModel.COL_SOURCE, AlertTableModel.COL_STATUS, AlertTableModel.COL_EVENT):
-            content.setColumnHidden(column, True)
+        content = AlertListView(store, compact=True)
     elif cell.kind == "incidents":
         content = IncidentListView(store, compact=True)
     elif cell.kind == "kpi":

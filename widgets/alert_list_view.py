@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import (QAbstractTableModel, QDateTime, QElapsedTimer, QModelIndex, QObject,
                             QPersistentModelIndex, Qt, QTimer, Signal, Slot)
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QStyle, QStyledItemDelegate, QStyleOptionViewItem,
                                QTableView, QWidget)
 
@@ -309,9 +309,10 @@ class AlertListView(StoreTableView):
 
     selection_changed = Signal()
 
-    def __init__(self, store: Any, parent: QWidget | None = None, active_only: bool = True):
+    def __init__(self, store: Any, parent: QWidget | None = None, active_only: bool = True, compact: bool = False):
         super().__init__(parent)
         self.store = store
+        self.compact = compact  # the wall's board: level, time, title only
         self.alert_model = AlertTableModel(store, self, active_only=active_only)
         self.setModel(self.alert_model)
         self.setItemDelegateForColumn(AlertTableModel.COL_LEVEL, self.swatch_delegate)
@@ -319,17 +320,23 @@ class AlertListView(StoreTableView):
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(AlertTableModel.COL_TITLE, QHeaderView.ResizeMode.Stretch)
+        if compact:
+            for column in (AlertTableModel.COL_EVENT, AlertTableModel.COL_SOURCE, AlertTableModel.COL_STATUS):
+                self.setColumnHidden(column, True)
         self.fit_rows()
         self._fit_columns()
         self.selectionModel().selectionChanged.connect(lambda *_: self.selection_changed.emit())
 
     def _fit_columns(self) -> None:
-        fm = self.fontMetrics()
-        widths = {AlertTableModel.COL_LEVEL: fm.horizontalAdvance("Orange") + 24,
-                  AlertTableModel.COL_TIME: fm.horizontalAdvance("00-00 00:00:00") + 16,
-                  AlertTableModel.COL_EVENT: fm.horizontalAdvance("道路交通事故") + 20,
-                  AlertTableModel.COL_SOURCE: fm.horizontalAdvance("Sensor") + 20,
-                  AlertTableModel.COL_STATUS: fm.horizontalAdvance("Unacknowledged") + 20}
+        bold = QFont(self.font())
+        bold.setBold(True)  # unacknowledged rows are bold: size for them
+        fm = QFontMetrics(bold)
+        pad = fm.height()  # cell padding and margins grow with the type
+        samples = {AlertTableModel.COL_LEVEL: "Orange",
+                   AlertTableModel.COL_TIME: "00:00:00" if self.compact else "00-00 00:00:00",
+                   AlertTableModel.COL_EVENT: "道路交通事故", AlertTableModel.COL_SOURCE: "Sensor",
+                   AlertTableModel.COL_STATUS: "Unacknowledged"}
+        widths = {column: fm.horizontalAdvance(text) + pad for column, text in samples.items()}
         for column, width in widths.items():
             self.setColumnWidth(column, width)
 

@@ -195,3 +195,13 @@ def test_acknowledge_and_take_reach_the_real_hub(qapp, qtbot, tmp_path):
         backend.stop()
         asyncio.set_event_loop(None)
         loop.close()
+
+
+def test_camera_list_shows_health_and_follows_it(console, store, feed, qtbot):
+    model = console.camera_list.camera_model
+    assert model.rowCount() == len(store.cameras()) > 0
+    cam = store.cameras()[0]
+    feed.event("cameras", {**cam.to_dict(), "state": "lost", "fps": 0.0})
+    qtbot.waitUntil(lambda: model.record(0).state == "lost", timeout=3000)
+    assert model.data(model.index(0, 1)) == "Signal lost"
+    assert model.data(model.index(0, 0), Qt.ItemDataRole.DecorationRole).name() == "#e5322d"

@@ -84,3 +84,27 @@ def test_clock_ticks(leader, qtbot):
     first = leader.clock.text()
     assert first
     qtbot.waitUntil(lambda: leader.clock.text() != first, timeout=5000)
+
+
+def test_wall_cells_render_the_store(qtbot, store, feed):
+    from app.cells import MapCell, TitledCell, make_cell
+    from backend_client.layouts import Cell
+    from widgets.alert_list_view import AlertListView
+    from widgets.kpi_panel import KpiPanel
+
+    state = demo_state(alerts=20, seed=2)
+    feed.snapshot(**state)
+    alerts = make_cell(Cell(0, 0, "alerts", title="实时预警"), store)
+    kpi = make_cell(Cell(1, 0, "kpi"), store)
+    cells = [alerts, kpi, make_cell(Cell(2, 0, "incidents"), store), make_cell(Cell(3, 0, "map"), store)]
+    for cell in cells:
+        qtbot.addWidget(cell)
+        assert isinstance(cell, TitledCell)
+    assert make_cell(Cell(0, 1, "clock"), store) is None  # the wall grid draws those itself
+    assert alerts.title.text() == "实时预警" and isinstance(alerts.content, AlertListView)
+    assert alerts.content.alert_model.rowCount() == 20
+    assert isinstance(kpi.content, KpiPanel) and set(kpi.content.tiles) == {"red", "orange", "yellow", "blue"}
+    assert kpi.content.values() == {k: v for k, v in expected(state).items() if k in kpi.content.tiles}
+    assert isinstance(cells[3].content, MapCell)
+    cells[3].resize(400, 300)
+    assert not cells[3].grab().isNull()
