@@ -23,6 +23,7 @@ from typing import Any
 
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.uri import parse_uri
 
 from backend_client import protocol
 
@@ -104,6 +105,10 @@ class HubClient:
                  backoff: Backoff | None = None, stable_after: float = 5.0, auth_timeout: float = 10.0,
                  ping_interval: float | None = 10.0, ping_timeout: float | None = 10.0,
                  proxy: str | None = None):
+        try:
+            parse_uri(url)
+        except InvalidURI as exc:
+            raise ValueError(f"hub URL {url!r}: {exc} (expected ws://HOST:PORT)") from None
         self.url, self._token, self.client_name = url, token, client_name
         self.last_seq: int | None = since
         self.state = OFFLINE
@@ -192,8 +197,8 @@ class HubClient:
             except (_Reconnect, ConnectionClosed, InvalidHandshake, OSError, asyncio.TimeoutError,
                     protocol.ProtocolError) as exc:
                 log.info("hub %s: connection lost (%s: %s)", self.url, type(exc).__name__, exc)
-            except InvalidURI as exc:
-                log.error("hub URL %r is not a websocket URL: %s", self.url, exc)
+            except Exception:  # whatever else goes wrong, keep the session alive and retry
+                log.exception("hub %s: unexpected error; reconnecting", self.url)
             self._drop_connection("disconnected")
             if self._closing:
                 break

@@ -274,17 +274,22 @@ class ClientStore(QObject):
         ``seq`` if this store already holds a snapshot. Progress arrives as connection_changed."""
         if self._client is not None:
             raise RuntimeError("ClientStore.start: already started; await stop() first")
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # called before loop.run_forever(): use the loop that will run
-            loop = asyncio.get_event_loop_policy().get_event_loop()
-        self.token = token
-        self._client = HubClient(
+        client = HubClient(  # raises ValueError for a URL that is not ws://HOST:PORT
             url, token, client_name or f"cc-app@{socket.gethostname()}",
             since=self.seq if self.synced else None,
             on_message=self.apply_message, on_state=self._on_state,
         )
-        self._client.start(loop)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # called before loop.run_forever(): use the loop that will run
+            try:
+                loop = asyncio.get_event_loop_policy().get_event_loop()
+            except RuntimeError:
+                raise RuntimeError("ClientStore.start: no asyncio loop; create a qasync.QEventLoop and "
+                                   "asyncio.set_event_loop() it first") from None
+        self.token = token
+        self._client = client
+        client.start(loop)
 
     async def stop(self) -> None:
         """Close the connection; the state is kept (a later start() resumes from ``seq``)."""

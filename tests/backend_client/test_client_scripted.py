@@ -134,3 +134,29 @@ async def test_backoff_resets_only_after_a_stable_connection(stable_after, grows
         await until(lambda: len(hub.sessions) >= 5)
         await client.close()
     assert (backoff.failures >= 4) is grows
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8765", "nonsense", "ws://"])
+def test_a_bad_url_is_refused_at_once(url):
+    with pytest.raises(ValueError, match="expected ws://HOST:PORT"):
+        HubClient(url, "t")
+
+
+async def test_a_listener_that_raises_does_not_break_the_session():
+    async def script(s):
+        await s.send(**auth_ok())
+        await s.send(type="snapshot", seq=0, state={})
+        await s.event(1)
+        await s.send(type="bogus")  # a frame the codec refuses: logged, skipped
+        await s.event(2)
+        await s.hold()
+
+    def bad(msg):
+        raise RuntimeError("listener bug")
+
+    async with ScriptedHub(script) as hub:
+        client = HubClient(hub.url, "t", on_message=bad, **FAST)
+        client.start()
+        await until(lambda: client.last_seq == 2)
+        await client.close()
+    assert len(hub.sessions) == 1

@@ -179,3 +179,9 @@ def test_intents_without_a_connection_report_failure(store):
         ("command_requested", ("wall.take", {"layout": "daily-duty", "wall": "main"})),
         ("command_failed", ("wall.take", "Not connected to the hub")),
     ]
+
+
+def test_start_with_a_bad_url_is_a_clear_error(store):
+    with pytest.raises(ValueError, match="expected ws://HOST:PORT"):
+        store.start("http://127.0.0.1:8765", "t")
+    assert store.client is None
