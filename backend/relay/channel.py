@@ -206,53 +206,41 @@ class Channel:
         self._flowing, self._frames_waited = False, 0
         cmd = ffmpeg_command(self.url, self.transcode, self.settings.rtsp_transport)
         self.pulls += 1
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                *cmd, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, limit=1 << 20, start_new_session=True)
+        loop = asyncio.get_running_loop()
+        proto = _PullProtocol(self, watch)
+        try:  # a protocol, not StreamReaders: data is handled in the callback, with no task switch per read
+            transport, _ = await loop.subprocess_exec(lambda: proto, *cmd, stdin=asyncio.subprocess.DEVNULL,
+                                                      start_new_session=True)
         except OSError as exc:
             self._set_state("lost", "engine", f"cannot start ffmpeg: {exc.strerror or exc}")
             return None
-        self._proc = proc
+        self._proc = transport
         self._last_data = time.monotonic()
-        err_task = asyncio.create_task(self._read_stderr(proc, watch))
-        live_since = None
         try:
-            while True:
-                data = await proc.stdout.read(1 << 16)
-                if not data:
-                    break
-                if live_since is None and self._on_data(data):
-                    live_since = time.monotonic()
-                elif live_since is not None:
-                    self._on_data(data)
-                if watch.needs_transcode() and not self.transcode:
-                    log.info("camera %s/%s: %s cannot go into MPEG-TS as is: transcoding to H.264",
-                             self.cam_id, self.stream, watch.input_codec)
-                    self.transcode = self._switching = True
-                    break
+            await proto.exited
         finally:
             self._proc = None
-            if proc.returncode is None:
-                _kill(proc)
-            await proc.wait()
-            await asyncio.gather(err_task, return_exceptions=True)
+            if transport.get_returncode() is None:
+                _kill(transport)
+            await proto.exited
+            transport.close()
         if self._switching:
             return None
         code = watch.error_code or "ended"
-        message = watch.error or f"the source ended (ffmpeg exit {proc.returncode})"
+        message = watch.error or f"the source ended (ffmpeg exit {transport.get_returncode()})"
         self._set_state("lost", code, message)
-        return live_since
+        return proto.live_since
 
-    async def _read_stderr(self, proc, watch: StderrWatch) -> None:
-        while True:
-            line = await proc.stderr.readline()
-            if not line:
-                return
-            watch.line(line.decode("utf-8", "replace"))
-            if watch.input_codec and not self.codec:
-                self.codec = f"h264 (transcoded from {watch.input_codec})" if watch.needs_transcode() \
-                    else watch.input_codec
+    def _on_stderr_line(self, watch: StderrWatch, line: str, transport) -> None:
+        watch.line(line)
+        if watch.input_codec and not self.codec:
+            self.codec = f"h264 (transcoded from {watch.input_codec})" if watch.needs_transcode() \
+                else watch.input_codec
+        if watch.needs_transcode() and not self.transcode:
+            log.info("camera %s/%s: %s cannot go into MPEG-TS as is: transcoding to H.264",
+                     self.cam_id, self.stream, watch.input_codec)
+            self.transcode = self._switching = True
+            _kill(transport)
 
     def _on_data(self, data: bytes) -> bool:
         """Forward packets to every viewer and keep the GOP cache; True once video frames flow."""
@@ -341,9 +329,40 @@ class Channel:
         }
 
 
+class _PullProtocol(asyncio.SubprocessProtocol):
+    """ffmpeg's stdout goes straight to the channel; stderr is read line by line for codec and errors."""
+
+    def __init__(self, channel: Channel, watch: StderrWatch):
+        self.channel, self.watch = channel, watch
+        self.exited: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.live_since: float | None = None
+        self.transport = None
+        self._err = b""
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def pipe_data_received(self, fd: int, data: bytes) -> None:
+        if fd == 1:
+            if self.channel._switching:
+                return
+            if self.channel._on_data(data) and self.live_since is None:
+                self.live_since = time.monotonic()
+            return
+        self._err += data
+        *lines, self._err = self._err.split(b"\n")
+        self._err = self._err[-4096:]
+        for line in lines:
+            self.channel._on_stderr_line(self.watch, line.decode("utf-8", "replace"), self.transport)
+
+    def process_exited(self) -> None:
+        if not self.exited.done():
+            self.exited.set_result(None)
+
+
 def _kill(proc) -> None:
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(proc.get_pid() if hasattr(proc, "get_pid") else proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
 

@@ -2,13 +2,11 @@
 
 The relay forwards bytes untouched; it only needs to know where each video frame starts, which of those
 are keyframes (for the GOP cache), the latest PAT/PMT packets (sent first to a new viewer) and the codec.
-Only the packets that start a payload unit are looked at in Python; the rest are sliced with numpy.
+Only the packets that start a payload unit are looked at beyond their header byte.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
 
 PACKET = 188
 SYNC = 0x47
@@ -109,14 +107,11 @@ class TsScanner:
         return len(buf)
 
     def _scan(self, chunk: bytes) -> list[FrameStart]:
-        b1 = np.frombuffer(chunk[1::PACKET], dtype=np.uint8)
-        starts = np.flatnonzero(b1 & 0x40)
-        if starts.size == 0:
-            return []
-        b2 = np.frombuffer(chunk[2::PACKET], dtype=np.uint8)
-        pids = ((b1[starts].astype(np.uint16) & 0x1F) << 8) | b2[starts]
         frames = []
-        for index, pid in zip(starts.tolist(), pids.tolist()):
+        for index, b1 in enumerate(chunk[1::PACKET]):  # a C-level slice; Python looks at one byte a packet
+            if not b1 & 0x40:
+                continue
+            pid = ((b1 & 0x1F) << 8) | chunk[index * PACKET + 2]
             pkt = chunk[index * PACKET:(index + 1) * PACKET]
             if pid == 0:
                 self._on_pat(pkt)

@@ -1,9 +1,13 @@
 """A headless libvlc player (--vout=dummy) that reports how many frames it decoded from a URL."""
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 
 import pytest
+
+os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="cc-xdg-"))  # libvlc complains without it
 
 try:
     import vlc
