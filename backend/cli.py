@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("role", choices=ROLES)
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
     audit.add_parser("verify", help="check the audit hash chain; exit 1 if it was tampered with")
+    from backend import features
+
+    features.add_arguments(p)
     return p
 
 
@@ -80,7 +83,7 @@ def _audit_verify(db: Path) -> int:
 
 
 async def serve(args: argparse.Namespace) -> int:
-    from backend import cameras, commands
+    from backend import cameras, commands, features
     from backend.core import Core
     from backend.hub import Hub
 
@@ -93,6 +96,7 @@ async def serve(args: argparse.Namespace) -> int:
     hub = relay = demo = inbox = None
     demo_task: asyncio.Task | None = None
     inbox_task: asyncio.Task | None = None
+    feature_stops: list = []
     try:
         commands.install(core)
         await commands.ensure_main_wall(core)
@@ -112,6 +116,7 @@ async def serve(args: argparse.Namespace) -> int:
                 return 2
         if not args.no_relay:
             relay = await _start_relay(core, args)
+        feature_stops = await features.start_all(core, args)
         hub = Hub(core, args.host, args.port, auth_timeout=args.auth_timeout)
         await hub.start()
         if not args.no_demo:
@@ -131,6 +136,7 @@ async def serve(args: argparse.Namespace) -> int:
                 await asyncio.gather(task, return_exceptions=True)
         if hub is not None:
             await hub.stop()
+        await features.stop_all(feature_stops)
         if relay is not None:
             try:
                 await relay.stop()
