@@ -98,7 +98,7 @@ def open_windows(args: argparse.Namespace, store) -> list:
             raise ValueError(f"--screens: there is no screen {index}; this machine has {len(screens)}")
         window.setScreen(screens[index])
         window.move(screens[index].availableGeometry().topLeft())
-    window.show()
+    window.showMaximized()
     return [window]
 
 

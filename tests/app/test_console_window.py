@@ -205,3 +205,17 @@ def test_camera_list_shows_health_and_follows_it(console, store, feed, qtbot):
     qtbot.waitUntil(lambda: model.record(0).state == "lost", timeout=3000)
     assert model.data(model.index(0, 1)) == "Signal lost"
     assert model.data(model.index(0, 0), Qt.ItemDataRole.DecorationRole).name() == "#e5322d"
+
+
+def test_keyboard_acknowledge_with_ctrl_k_and_space(console, store, qtbot):
+    target = first_unacked(console)
+    view = console.alert_list
+    console.activateWindow()
+    view.setFocus()
+    view.select_key(target.id)
+    with qtbot.waitSignal(store.command_requested, timeout=2000) as sent:
+        qtbot.keyClick(view, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    assert sent.args == ["alert.ack", {"id": target.id}]
+    with qtbot.waitSignal(store.command_requested, timeout=2000) as sent:
+        qtbot.keyClick(view, Qt.Key.Key_Space)
+    assert sent.args == ["alert.ack", {"id": target.id}]
