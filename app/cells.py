@@ -7,6 +7,7 @@ from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from app import features
 from backend_client.layouts import Cell
 from widgets.alert_list_view import AlertListView, FrameThrottle
 from widgets.colours import warning_colour
@@ -113,7 +114,11 @@ def default_title(kind: str) -> str:
 
 def make_cell(cell: Cell, store: Any, pixel_size: int = WALL_PIXEL_SIZE) -> QWidget | None:
     """The widget of a wall cell of kind alerts, incidents, kpi or map; None for other kinds (the wall
-    grid draws those itself). Give the wall ``lambda cell: make_cell(cell, store)``."""
+    grid draws those itself). Give the wall ``lambda cell: make_cell(cell, store)``. A feature module's
+    make_wall_cell (app/features.py) comes first, so e.g. the real map replaces this placeholder."""
+    widget = features.make_wall_cell(cell, store)
+    if widget is not None:
+        return widget
     content: QWidget
     if cell.kind == "alerts":
         content = AlertListView(store, compact=True)

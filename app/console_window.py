@@ -86,7 +86,7 @@ class ConsoleWindow(QMainWindow):
         alert_list, incident_list, camera_list: the three lists.  tiles: the 2×2 preview VideoTiles.
         scene_list: the wall scenes.  layouts: their Layouts.  selected_tile: index of the selected preview.
         ack_action, new_incident_action, play_action, stop_preview_action, take_action, take_actions
-        (Ctrl+1…9), preview_actions (Alt+1…4), quit_action.
+        (Ctrl+1…9), preview_actions (Alt+1…4), quit_action.  toolbar: the actions tool bar.
         connection_label, user_label, seq_label: the status bar.
     """
 
@@ -200,7 +200,7 @@ class ConsoleWindow(QMainWindow):
             for n in range(1, PREVIEW_CELLS + 1)]
         self.quit_action = self._action(self.tr("Quit"), ["Ctrl+Q"], self.tr("Close the console"), self.close)
 
-        bar = self.addToolBar(self.tr("Actions"))
+        bar = self.toolbar = self.addToolBar(self.tr("Actions"))  # features add their actions here too
         bar.setObjectName("actions")
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)

@@ -78,6 +78,8 @@ def open_windows(args: argparse.Namespace, store) -> list:
     """The windows of ``args.role``, shown. Raises ValueError for a screen that does not exist."""
     from PySide6.QtGui import QGuiApplication
 
+    from app import features
+
     if args.role == "wall":
         from app.cells import make_cell
         from app.wall_window import open_wall_windows
@@ -87,10 +89,12 @@ def open_windows(args: argparse.Namespace, store) -> list:
         from app.console_window import ConsoleWindow
 
         window = ConsoleWindow(store, args.layouts)
+        features.install(window, store, "install_console")
     else:
         from app.consultation_window import ConsultationWindow
 
         window = ConsultationWindow(store)
+        features.install(window, store, "install_consultation")
     screens = QGuiApplication.screens()
     if args.screens:
         index = args.screens[0]

@@ -617,7 +617,7 @@
 <context>
     <name>MapCell</name>
     <message>
-        <location filename="../../app/cells.py" line="+91"/>
+        <location filename="../../app/cells.py" line="+92"/>
         <source>Offline base map not yet loaded</source>
         <translation>离线底图尚未加载</translation>
     </message>

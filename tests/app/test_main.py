@@ -103,3 +103,38 @@ def test_the_app_connects_to_a_real_hub_and_stops_cleanly_on_sigterm(role, extra
     finally:
         backend.stop()
     assert "Traceback" not in log.read_text("utf-8", "replace")
+
+
+def test_feature_modules_plug_into_the_windows_and_the_wall(qapp, monkeypatch, tmp_path):
+    import types
+
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QLabel
+
+    from app import features
+    from app.cells import make_cell
+    from app.main import open_windows
+    from backend_client.layouts import Cell
+    from backend_client.store import ClientStore
+
+    feature = types.ModuleType("cc_test_feature")
+
+    def install_console(window, store):
+        action = QAction("Dispatch", window)
+        action.setObjectName("dispatch")
+        window.toolbar.addAction(action)
+
+    feature.install_console = install_console
+    feature.make_wall_cell = lambda cell, store: QLabel("real map") if cell.kind == "map" else None
+    monkeypatch.setitem(sys.modules, "cc_test_feature", feature)
+    monkeypatch.setattr(features, "FEATURES", ["cc_test_feature"])
+    store = ClientStore()
+    args = parse_args(["--role", "console", "--token", "T"], environ={})
+    [window] = open_windows(args, store)
+    try:
+        assert [a.objectName() for a in window.toolbar.actions()][-1] == "dispatch"
+    finally:
+        window.close()
+        window.deleteLater()
+    assert make_cell(Cell(0, 0, "map"), store).text() == "real map"
+    assert make_cell(Cell(0, 0, "kpi"), store) is not None  # the feature does not know kpi: ours
