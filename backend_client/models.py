@@ -72,6 +72,11 @@ class Alert(_Record):
     acked_at: float | None = None
     area: dict | None = None  # {"polygons": [[[lat, lon], …]], "circles": [[lat, lon, km]], "geocodes": […]}
     centre: str = ""  # owning centre id
+    # alert handling (issue 4): alert.assign / alert.escalate
+    assigned_to: str = ""  # department or unit
+    escalated: bool = False
+    escalation_level: int = 0
+    escalated_at: float | None = None
 
     @property
     def colour_rank(self) -> int:
@@ -96,6 +101,16 @@ class Incident(_Record):
     created_by: str = ""
     alert_id: str = ""
     centre: str = ""
+    # the incident loop (issue 4): intake source, cycle, stage history, plan, evaluation
+    source: str = ""  # alert | phone | manual
+    cycle: str = ""  # micro | small | big
+    department: str = ""
+    reporter: str = ""
+    phone: str = ""
+    stages: list = field(default_factory=list)  # [{"stage", "at", "by", "note"}], oldest first
+    plan: str = ""
+    score: int | None = None
+    comment: str = ""
 
 
 @dataclass(frozen=True)
