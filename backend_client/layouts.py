@@ -40,6 +40,7 @@ class Cell:
     dwell: float = 10.0  # kind == tour, seconds per item
     text: str = ""  # kind == banner
     title: str = ""  # optional caption
+    alarm: bool = False  # part of the scene's alarm region (alarm linkage puts cameras here)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,11 @@ class Layout:
     title_en: str = ""
     order: int = 100
     path: str = ""
+    linkage: dict | None = None  # {"colours": ["red", "orange"], "cameras": 2}; None: the defaults
+
+    def alarm_cells(self) -> list[int]:
+        """Indexes of the cells marked ``"alarm": true``, in file order."""
+        return [i for i, c in enumerate(self.cells) if c.alarm]
 
     def to_json(self) -> dict[str, Any]:
         cells = []
@@ -68,6 +74,8 @@ class Layout:
                 d["text"] = c.text
             if c.title:
                 d["title"] = c.title
+            if c.alarm:
+                d["alarm"] = True
             cells.append(d)
         out: dict[str, Any] = {"schema": SCHEMA_VERSION, "title": self.title}
         if self.title_en:
@@ -75,6 +83,8 @@ class Layout:
         out["order"] = self.order
         out["grid"] = [self.cols, self.rows]
         out["cells"] = cells
+        if self.linkage is not None:
+            out["linkage"] = dict(self.linkage)
         return out
 
 
@@ -147,11 +157,44 @@ def parse_layout(data: Any, source: str, name: str) -> Layout:
         cell_title = raw.get("title", "")
         if not isinstance(text, str) or not isinstance(cell_title, str):
             raise LayoutError(f"{where}: text and title must be strings")
+        alarm = raw.get("alarm", False)
+        if not isinstance(alarm, bool):
+            raise LayoutError(f"{where}.alarm: expected true or false, got {alarm!r}")
+        if alarm and kind not in ("camera", "tour", "empty"):
+            raise LayoutError(f"{where}.alarm: only camera, tour or empty cells can be alarm cells, not {kind!r}")
         cells.append(
             Cell(col, row, kind, w, h, camera if kind == "camera" else "",
-                 tuple(cameras) if kind == "tour" else (), float(dwell), text, cell_title)
+                 tuple(cameras) if kind == "tour" else (), float(dwell), text, cell_title, alarm)
         )
-    return Layout(name, title, cols, rows, tuple(cells), title_en, order, source)
+    linkage = _linkage(data.get("linkage"), f"{source}: linkage")
+    return Layout(name, title, cols, rows, tuple(cells), title_en, order, source, linkage)
+
+
+LINKAGE_COLOURS = ("red", "orange", "yellow", "blue")
+
+
+def _linkage(value: Any, where: str) -> dict | None:
+    """``{"colours": [...], "cameras": n}`` (both optional) or None."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise LayoutError(f"{where}: expected an object like {{\"colours\": [\"red\", \"orange\"], \"cameras\": 2}}")
+    unknown = sorted(set(value) - {"colours", "cameras"})
+    if unknown:
+        raise LayoutError(f"{where}.{unknown[0]}: unknown field (use colours, cameras)")
+    out: dict[str, Any] = {}
+    if "colours" in value:
+        colours = value["colours"]
+        if not isinstance(colours, list) or not all(c in LINKAGE_COLOURS for c in colours):
+            raise LayoutError(f"{where}.colours: expected a list of {', '.join(LINKAGE_COLOURS)}, got "
+                              f"{json.dumps(colours, ensure_ascii=False)[:60]}")
+        out["colours"] = list(colours)
+    if "cameras" in value:
+        n = value["cameras"]
+        if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= MAX_GRID * MAX_GRID:
+            raise LayoutError(f"{where}.cameras: expected an integer between 0 and {MAX_GRID * MAX_GRID}, got {n!r}")
+        out["cameras"] = n
+    return out
 
 
 def load_layout(path: str | os.PathLike) -> Layout:
