@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 # Add a feature by appending its module path.
 FEATURES: list[str] = [
+    "app.alert_handling",
 ]
 
 

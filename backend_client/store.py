@@ -221,6 +221,10 @@ class ClientStore(QObject):
         """kw: township, lat, lon, alert_id (see PROTOCOL.md)."""
         return self._request("incident.create", {"title": title, "category": category, "grade": grade, **kw})
 
+    def request(self, action: str, args: dict[str, Any] | None = None) -> asyncio.Task | None:
+        """Fire-and-forget any command (failures arrive as command_failed); for feature modules."""
+        return self._request(action, dict(args or {}))
+
     async def command(self, action: str, args: dict[str, Any] | None = None, *, timeout: float = 10.0,
                       report: bool = True) -> Any:
         """Send a command and return its result. On failure emit command_failed (if ``report``) and

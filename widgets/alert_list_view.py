@@ -18,6 +18,7 @@ from backend_client.models import Alert
 from widgets.colours import text_on, warning_colour, warning_name
 
 FRAME_MS = 16
+ESCALATED_BACKGROUND = "#6b1d1d"  # status cell of an escalated, still unacknowledged alert
 
 
 class FrameThrottle(QObject):
@@ -193,6 +194,7 @@ class AlertTableModel(RecordTableModel):
     def __init__(self, store: Any, parent: QObject | None = None, active_only: bool = True):
         self._store = store
         self._active_only = active_only
+        self._predicate: Callable[[Alert], bool] | None = None  # a filter bar's test, None shows all
         self._bold = QFont()
         self._bold.setBold(True)
         super().__init__(self._alerts, (store.alert_changed, store.alert_removed, store.reset), parent)
@@ -203,7 +205,13 @@ class AlertTableModel(RecordTableModel):
 
     def _alerts(self) -> list[Alert]:
         alerts = self._store.alerts()
-        return [a for a in alerts if a.status == "active"] if self._active_only else alerts
+        alerts = [a for a in alerts if a.status == "active"] if self._active_only else alerts
+        return [a for a in alerts if self._predicate(a)] if self._predicate is not None else alerts
+
+    def set_predicate(self, predicate: Callable[[Alert], bool] | None) -> None:
+        """Show only the alerts for which ``predicate`` is true (None: all); applied at once."""
+        self._predicate = predicate
+        self.throttle.run_now()
 
     def source_name(self, source: str) -> str:
         names = {"cap": self.tr("CAP warning"), "sensor": self.tr("Sensor"), "demo": self.tr("Demo"),
@@ -219,6 +227,15 @@ class AlertTableModel(RecordTableModel):
             return self.tr("Acknowledged by %1").replace("%1", alert.acked_by) if alert.acked_by else self.tr("Acknowledged")
         return self.tr("Unacknowledged")
 
+    def handling_text(self, alert: Alert) -> str:
+        """" · ⇧ Escalated (level 2) · → 应急管理局" for an escalated / assigned alert, "" otherwise."""
+        text = ""
+        if alert.escalated:
+            text += " · ⇧ " + self.tr("Escalated (level %1)").replace("%1", str(max(1, alert.escalation_level)))
+        if alert.assigned_to:
+            text += " · → " + alert.assigned_to
+        return text
+
     def cell(self, alert: Alert, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             if column == self.COL_LEVEL:
@@ -232,11 +249,13 @@ class AlertTableModel(RecordTableModel):
             if column == self.COL_SOURCE:
                 return self.source_name(alert.source)
             if column == self.COL_STATUS:
-                return self.status_text(alert)
+                return self.status_text(alert) + self.handling_text(alert)
         elif role == Qt.ItemDataRole.FontRole:
             return None if alert.acked else self._bold
         elif role == Qt.ItemDataRole.BackgroundRole and column == self.COL_LEVEL:
             return warning_colour(alert.colour)
+        elif role == Qt.ItemDataRole.BackgroundRole and column == self.COL_STATUS and alert.escalated and not alert.acked:
+            return QColor(ESCALATED_BACKGROUND)
         elif role == Qt.ItemDataRole.ForegroundRole and column == self.COL_LEVEL:
             return text_on(alert.colour)
         elif role == Qt.ItemDataRole.TextAlignmentRole and column in (self.COL_LEVEL, self.COL_TIME):
