@@ -195,6 +195,10 @@ class WallWindow(QWidget):
                              if c.kind == "camera"}
 
     def _play_url(self, camera_id: str, sub: bool) -> str:
+        # Before the hub's auth_ok there is no relay (nor a token to show it): play nothing yet; the tile
+        # shows no signal and the snapshot's re-layout starts it, since its URL is still empty.
+        if not getattr(self.store, "relay_url", ""):
+            return ""
         try:
             return self.store.play_url(camera_id, sub=sub) or ""
         except Exception:  # noqa: BLE001 - no relay known yet: the tile shows no signal
