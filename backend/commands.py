@@ -113,11 +113,35 @@ def _wall(core: Core, args: dict) -> tuple[str, dict]:
 
 
 async def wall_take(core: Core, user: User, args: dict) -> dict:
-    wall_id, _wall_record = _wall(core, args)
+    """Put a scene on the wall; optional ``cells`` {"<index>": "<camera id>"} are taken with it in one
+    change (a scene prepared on a console: preview, then take)."""
+    wall_id, wall_record = _wall(core, args)
     layout = _load(core, args.get("layout"))
-    record = {"id": wall_id, "layout": layout.name, "cells": {}, "updated_by": user.name, "updated": time.time()}
+    raw_cells = args.get("cells") or {}
+    if not isinstance(raw_cells, dict):
+        raise CommandError("bad_args", "cells: expected an object {\"<index>\": \"<camera id>\"}")
+    cells = {}
+    for key, camera in raw_cells.items():
+        if not str(key).isdigit() or int(key) >= len(layout.cells):
+            raise CommandError("bad_args", f"cells.{str(key)[:16]}: layout {layout.name!r} has {len(layout.cells)} cells")
+        if not isinstance(camera, str) or not CAMERA_ID.match(camera):
+            raise CommandError("bad_args", f"cells.{key}: {str(camera)[:64]!r} is not a camera id")
+        cells[str(int(key))] = {"kind": "camera", "camera": camera}
+    record = {"id": wall_id, "layout": layout.name, "cells": cells, "updated_by": user.name, "updated": time.time(),
+              "tours_paused": bool(wall_record.get("tours_paused", False))}
     await core.publish([Change("walls", "upsert", wall_id, record)], actor=user.name)
     return {"wall": wall_id, "layout": layout.name}
+
+
+async def wall_pause_tours(core: Core, user: User, args: dict) -> dict:
+    """Pause (``paused: true``) or resume the wall's tours; they hold on the camera they show."""
+    wall_id, _wall_record = _wall(core, args)
+    paused = args.get("paused")
+    if not isinstance(paused, bool):
+        raise CommandError("bad_args", "paused: expected true or false")
+    await core.update("walls", wall_id, {"tours_paused": paused, "updated_by": user.name, "updated": time.time()},
+                      actor=user.name)
+    return {"wall": wall_id, "paused": paused}
 
 
 async def wall_set_cell(core: Core, user: User, args: dict) -> dict:
@@ -158,6 +182,7 @@ def install(core: Core) -> None:
     core.register_action("incident.create", DUTY, create)
     core.register_action("wall.take", WALL, wall_take)
     core.register_action("wall.set_cell", WALL, wall_set_cell)
+    core.register_action("wall.pause_tours", WALL, wall_pause_tours)
 
 
 async def ensure_main_wall(core: Core) -> dict[str, Any] | None:

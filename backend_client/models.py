@@ -175,6 +175,7 @@ class WallState(_Record):
     cells: dict = field(default_factory=dict)  # per-cell overrides {"3": {"kind": "camera", "camera": "cam-05"}}
     updated_by: str = ""
     updated: float = 0.0
+    tours_paused: bool = False  # the wall's tours hold on their current camera
 
 
 ENTITY_MODELS: dict[str, type] = {
