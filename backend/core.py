@@ -18,12 +18,16 @@ import contextvars
 import json
 import logging
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from backend import auth, store
 from backend.auth import User
+from backend.store import StoreUnavailable
+
+HOLD_LIMIT = 10_000  # writes held in memory while the disk refuses them; beyond this, refused (unavailable)
 
 log = logging.getLogger(__name__)
 
@@ -73,17 +77,24 @@ class Core:
         layouts_dir: the folder of wall scenes (layouts/*.json).
         relay_url: base URL of the camera relay ("" when there is none), sent to clients in auth_ok.
         db_path: the SQLite file.
+        store_status: {"state": "ok"|"fault", "reason": ""|"disk_full"|"read_only"|"io_error", "detail",
+            "since"} — while "fault", writes are held (up to ``hold_limit``) and commands refused.
     """
 
     def __init__(self, db_path: str | Path, centre: str = "yk", layouts_dir: str | Path | None = None, *,
                  max_batch_changes: int = store.MAX_BATCH_CHANGES,
-                 max_batch_delay: float = store.MAX_BATCH_DELAY):
+                 max_batch_delay: float = store.MAX_BATCH_DELAY, clock: Callable[[], float] = time.time,
+                 hold_limit: int = HOLD_LIMIT, probe_interval: float = store.PROBE_INTERVAL):
         self.db_path = Path(db_path)
         self.centre = centre
         self.layouts_dir = Path(layouts_dir) if layouts_dir else DEFAULT_LAYOUTS_DIR
         self.relay_url = ""
         self.head_seq = 0
         self._batch = (max_batch_changes, max_batch_delay)
+        self._clock, self._hold_limit, self._probe_interval = clock, hold_limit, probe_interval
+        self.store_status: dict = {"state": "ok", "reason": "", "detail": "", "since": time.time()}
+        self._status_subscribers: list[Callable[[dict], None]] = []
+        self._sealer = None
         self._state: dict[str, dict[str, dict]] = {}
         self._sources: list[dict] = []
         self._pending: dict[tuple[str, str], list] = {}  # (entity, key) -> [latest record or None, count]
@@ -97,11 +108,21 @@ class Core:
     # -- life --------------------------------------------------------------------------------------
     async def start(self) -> "Core":
         self._loop = asyncio.get_running_loop()
+        from backend.secrets import Sealer, is_sealed
+
         await asyncio.to_thread(store.create_schema, self.db_path)
         self.head_seq, self._state, self._sources = await asyncio.to_thread(store.load_state, self.db_path)
+        self._sealer = await asyncio.to_thread(Sealer.for_state_dir, self.db_path.resolve().parent)
         self._reader = store.connect(self.db_path)
-        self._writer = store.Writer(self.db_path, self.centre, self.head_seq, self._on_batch, *self._batch)
+        self._writer = store.Writer(self.db_path, self.centre, self.head_seq, self._on_batch, *self._batch,
+                                    status=self._on_status, clock=self._clock,
+                                    probe_interval=self._probe_interval)
         self._writer.start()
+        plain = [s for s in self._sources if any(v and not is_sealed(v) for v in (s["url"], s["sub_url"]))
+                 or isinstance(s.get("ptz"), dict)]
+        if plain:  # a database from before secrets were sealed: seal them now
+            await self.set_camera_sources(self.camera_sources())
+            log.info("secrets: sealed %d camera sources stored in plain text", len(plain))
         log.info("store %s: head seq %d, %s", self.db_path, self.head_seq,
                  ", ".join(f"{len(v)} {k}" for k, v in self._state.items()))
         return self
@@ -137,8 +158,11 @@ class Core:
         return self.head_seq, {entity: list(records.values()) for entity, records in self._state.items()}
 
     def camera_sources(self) -> list[dict]:
-        """Private: [{"id", "url", "sub_url", "ptz"}]. Never send to clients or log."""
-        return [dict(s) for s in self._sources]
+        """Private: [{"id", "url", "sub_url", "ptz"}], opened from their sealed form (backend/secrets.py)
+        for the relay's control channel. Never send to clients or log."""
+        if self._sealer is None:
+            raise RuntimeError("core is not running (call start())")
+        return [self._sealer.open_source(s) for s in self._sources]
 
     def token_hashes(self) -> dict[str, str]:
         """{sha256 hex of token: user name} for every enabled user (for the camera relay)."""
@@ -157,6 +181,28 @@ class Core:
             self._subscribers.remove(callback)
         except ValueError:
             pass
+
+    def subscribe_status(self, callback: Callable[[dict], None]) -> None:
+        """``callback(store_status)`` on the event loop whenever the store goes into or out of a fault."""
+        self._status_subscribers.append(callback)
+
+    def unsubscribe_status(self, callback: Callable[[dict], None]) -> None:
+        if callback in self._status_subscribers:
+            self._status_subscribers.remove(callback)
+
+    def _on_status(self, status: dict) -> None:  # writer thread
+        try:
+            self._loop.call_soon_threadsafe(self._set_status, status)  # type: ignore[union-attr]
+        except RuntimeError:
+            pass
+
+    def _set_status(self, status: dict) -> None:
+        self.store_status = dict(status)
+        for callback in list(self._status_subscribers):
+            try:
+                callback(dict(status))
+            except Exception:
+                log.exception("store status subscriber %r failed", callback)
 
     async def publish(self, changes: list[Change], actor: str = "system", audit: dict | None = None) -> list[dict]:
         """Commit the changes durably (and the audit row, same transaction); return their events."""
@@ -183,8 +229,10 @@ class Core:
         return dict(events[0]["data"])
 
     async def set_camera_sources(self, sources: list[dict]) -> None:
-        """Replace the private camera sources table (id, url, sub_url, ptz)."""
-        await self._submit(store.WriteItem([], "system", None, [dict(s) for s in sources]))
+        """Replace the private camera sources table (id, url, sub_url, ptz); sealed before they are stored."""
+        if self._sealer is None:
+            raise RuntimeError("core is not running (call start())")
+        await self._submit(store.WriteItem([], "system", None, [self._sealer.seal_source(s) for s in sources]))
 
     def _prepare(self, ch: Change) -> tuple:
         if not isinstance(ch, Change):
@@ -206,6 +254,9 @@ class Core:
     async def _submit(self, item: store.WriteItem) -> store.WriteItem:
         if self._writer is None or self._loop is None or not self._writer.is_alive():
             raise RuntimeError("core is not running (call start(); or the store writer stopped)")
+        if self.store_status["state"] != "ok" and len(self._futures) >= self._hold_limit:
+            reason = self.store_status["reason"]
+            raise StoreUnavailable(reason, f"store unavailable ({reason}); {len(self._futures)} writes already held")
         fut = self._loop.create_future()
         self._futures[id(item)] = fut
         self._writer.submit(item)
@@ -229,7 +280,8 @@ class Core:
             if item.error is not None:
                 log.error("store: commit failed: %s", item.error)
                 if fut is not None and not fut.done():
-                    fut.set_exception(RuntimeError(f"store commit failed: {item.error}"))
+                    fut.set_exception(item.error if isinstance(item.error, StoreUnavailable)
+                                      else RuntimeError(f"store commit failed: {item.error}"))
                 continue
             for event in item.events:
                 records = self._state.setdefault(event["entity"], {})
@@ -263,7 +315,15 @@ class Core:
         await self._submit(store.WriteItem([], user or "system", record))
 
     async def run_command(self, user: User, action: str, args: dict) -> Any:
-        """Role check (deny by default), handler, audit row with the handler's first change."""
+        """Role check (deny by default), handler, audit row with the handler's first change.
+
+        While the store refuses writes, every command is refused at once (``unavailable``): nothing
+        can be audited, so nothing is done; the refusal goes to the log instead.
+        """
+        if self.store_status["state"] != "ok":
+            reason = self.store_status["reason"]
+            log.warning("command %s by %s refused: store unavailable (%s)", action, user.name, reason)
+            raise CommandError("unavailable", f"store unavailable ({reason}); command not executed, try again")
         spec = self._actions.get(action)
         if spec is None:
             await self.audit(user.name, user.role, action, args, False, "unknown_action")
@@ -281,6 +341,8 @@ class Core:
             _dumps(result)
         except CommandError as exc:
             failure = exc
+        except StoreUnavailable as exc:
+            failure = CommandError("unavailable", f"store unavailable ({exc.reason}); try again")
         except Exception as exc:
             log.exception("action %s failed", action)
             failure = CommandError("internal", f"internal error ({type(exc).__name__})")
@@ -290,7 +352,10 @@ class Core:
             detail = f"{failure.code}: {failure.message}"
             if pending.attached:
                 detail = "failed after its changes were committed: " + detail
-            await self.audit(user.name, user.role, action, args, False, detail[:500])
+            try:
+                await self.audit(user.name, user.role, action, args, False, detail[:500])
+            except StoreUnavailable:
+                log.warning("command %s by %s failed (%s); audit row not writable now", action, user.name, detail)
             raise failure
         if not pending.attached:
             await self.audit(user.name, user.role, action, args, True)

@@ -7,6 +7,7 @@ inside that transaction, and only then hands the committed items back to the eve
 """
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import queue
@@ -29,6 +30,33 @@ RESERVED_TABLES = frozenset({"events", "layouts", "users", "audit", "camera_sour
 ENTITY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 MAX_BATCH_CHANGES = 500
 MAX_BATCH_DELAY = 0.010
+FAULT_RETRY = 0.5  # seconds between attempts while the disk refuses writes
+PROBE_INTERVAL = 1.0  # an idle writer checks the disk still takes writes this often
+GIVE_UP_ON_STOP = 5.0  # a stopping writer stuck on a fault fails what it holds after this long
+
+
+class StoreUnavailable(RuntimeError):
+    """The store cannot take writes now (disk full, read-only, I/O errors); ``reason`` says which."""
+
+    def __init__(self, reason: str, message: str = ""):
+        super().__init__(message or f"store unavailable: {reason}")
+        self.reason = reason
+
+
+def fault_kind(exc: BaseException) -> str | None:
+    """``disk_full`` / ``read_only`` / ``io_error`` for an error of the disk (not of the data), else None."""
+    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
+        text = str(exc).lower()
+        if "disk is full" in text:
+            return "disk_full"
+        if "readonly" in text or "read-only" in text:
+            return "read_only"
+        if "disk i/o" in text or "unable to open" in text or "malformed" in text:
+            return "io_error"
+    if isinstance(exc, OSError):
+        return {errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full", errno.EROFS: "read_only"}.get(
+            exc.errno, "io_error")
+    return None
 
 
 def connect(path: str | Path, timeout: float = 30.0) -> sqlite3.Connection:
@@ -92,8 +120,8 @@ def load_state(path: str | Path) -> tuple[int, dict[str, dict[str, dict]], list[
             records = state.setdefault(table.name, {})
             for key, data in conn.execute(f'SELECT id, data FROM "{table.name}"'):
                 records[key] = json.loads(data)
-        sources = [
-            {"id": i, "url": u, "sub_url": s or "", "ptz": json.loads(p) if p else None}
+        sources = [  # as stored: url, sub_url and ptz are sealed text (backend/secrets.py) or older plain values
+            {"id": i, "url": u, "sub_url": s or "", "ptz": (p if p.startswith("enc:") else json.loads(p)) if p else None}
             for i, u, s, p in conn.execute("SELECT id, url, sub_url, ptz FROM camera_sources ORDER BY id")
         ]
         return head, state, sources
@@ -137,15 +165,27 @@ class Writer(threading.Thread):
 
     ``done(batch)`` is called from this thread after each commit (or failure), with the items in
     submission order; the Core turns it into one ``loop.call_soon_threadsafe`` call.
+
+    Faults of the disk (full, read-only, I/O errors) do not fail anything: the writer reports
+    ``status({"state": "fault", "reason": …})``, keeps the batch and everything queued behind it, retries
+    every ``FAULT_RETRY`` s on a fresh connection, and reports ``{"state": "ok"}`` once a commit succeeds.
+    An idle writer probes the disk every ``PROBE_INTERVAL`` s so a read-only disk is noticed at once.
+    ``clock`` gives event timestamps (injectable; order is decided by seq alone).
     """
 
     def __init__(self, path: str | Path, centre: str, head_seq: int, done: Callable[[list[WriteItem]], None],
-                 max_changes: int = MAX_BATCH_CHANGES, max_delay: float = MAX_BATCH_DELAY):
+                 max_changes: int = MAX_BATCH_CHANGES, max_delay: float = MAX_BATCH_DELAY, *,
+                 status: Callable[[dict], None] | None = None, clock: Callable[[], float] = time.time,
+                 probe_interval: float = PROBE_INTERVAL):
         super().__init__(name="store-writer", daemon=True)
         self._path, self._centre, self._seq, self._done = path, centre, head_seq, done
         self._max_changes, self._max_delay = max_changes, max_delay
+        self._status, self._clock, self._probe_interval = status, clock, probe_interval
         self._queue: queue.SimpleQueue[WriteItem | None] = queue.SimpleQueue()
         self._tables: set[str] = set()
+        self._conn: sqlite3.Connection | None = None
+        self._stop_at: float | None = None
+        self.fault: dict | None = None  # {"state": "fault", "reason", "detail", "since"} while the disk refuses
         self.batches = 0  # committed transactions, for tests and benchmarks
         self.largest_batch = 0  # most changes committed in one transaction
 
@@ -153,7 +193,8 @@ class Writer(threading.Thread):
         self._queue.put(item)
 
     def stop(self) -> None:
-        """Commit everything already submitted, then end the thread."""
+        """Commit everything already submitted, then end the thread (a fault is waited out for a while)."""
+        self._stop_at = time.monotonic()
         self._queue.put(None)
 
     def run(self) -> None:
@@ -175,11 +216,15 @@ class Writer(threading.Thread):
             raise
 
     def _run(self) -> None:
-        conn = connect(self._path)
+        self._conn = connect(self._path)
         try:
             stopping = busy = False
             while not stopping:
-                first = self._queue.get()
+                try:
+                    first = self._queue.get(timeout=self._probe_interval)
+                except queue.Empty:
+                    self._hold_until(self._probe)
+                    continue
                 if first is None:
                     break
                 batch, count = [first], len(first.changes)
@@ -197,21 +242,84 @@ class Writer(threading.Thread):
                     batch.append(nxt)
                     count += len(nxt.changes)
                 busy = len(batch) > 1
-                self._commit(conn, batch)
+                self._commit(batch)
         finally:
-            conn.close()
+            if self._conn is not None:
+                self._conn.close()
 
-    def _commit(self, conn: sqlite3.Connection, batch: list[WriteItem]) -> None:
+    def _commit(self, batch: list[WriteItem]) -> None:
         try:
-            self._transaction(conn, batch)
+            self._hold_until(lambda: self._transaction(self._conn, batch))
+        except StoreUnavailable as exc:
+            for item in batch:
+                item.error, item.events, item.audit_row = exc, [], None
         except Exception as exc:  # a bad item must not fail its neighbours: retry one by one
             log.error("store: batch of %d items failed (%s); retrying one by one", len(batch), exc)
             for item in batch:
                 try:
-                    self._transaction(conn, [item])
+                    self._hold_until(lambda: self._transaction(self._conn, [item]))
                 except Exception as exc2:
                     item.error, item.events, item.audit_row = exc2, [], None
         self._done(batch)
+
+    def _hold_until(self, attempt: Callable[[], None]) -> None:
+        """Run ``attempt`` until it succeeds or fails for a reason other than the disk (re-raised)."""
+        while True:
+            try:
+                attempt()
+            except Exception as exc:
+                kind = fault_kind(exc)
+                if kind is None:
+                    raise
+                self._report_fault(kind, exc)
+                if self._stop_at is not None and time.monotonic() - self._stop_at > GIVE_UP_ON_STOP:
+                    raise StoreUnavailable(kind, f"store unavailable ({kind}) while stopping") from exc
+                time.sleep(FAULT_RETRY)
+                self._reopen()
+                continue
+            if self.fault is not None:
+                log.warning("store: writes work again after %s (%.1f s)", self.fault["reason"],
+                            time.time() - self.fault["since"])
+                self.fault = None
+                self._notify({"state": "ok", "reason": "", "detail": "", "since": time.time()})
+            return
+
+    def _report_fault(self, kind: str, exc: BaseException) -> None:
+        if self.fault is not None and self.fault["reason"] == kind:
+            return
+        log.error("store: the disk refuses writes (%s: %s); holding writes and retrying", kind, exc)
+        self.fault = {"state": "fault", "reason": kind, "detail": str(exc)[:200], "since": time.time()}
+        self._notify(dict(self.fault))
+
+    def _notify(self, status: dict) -> None:
+        if self._status is not None:
+            try:
+                self._status(status)
+            except Exception:
+                log.exception("store status callback failed")
+
+    def _reopen(self) -> None:
+        try:
+            if self._conn is not None:
+                self._conn.close()
+        except sqlite3.Error:
+            pass
+        try:
+            self._conn = connect(self._path)
+        except sqlite3.Error as exc:  # the next attempt fails on the closed connection and holds again
+            log.debug("store: reopen failed: %s", exc)
+
+    def _probe(self) -> None:
+        """A tiny write transaction: is the disk still writable?"""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("INSERT INTO meta (key, value) VALUES ('writer_probe', ?) ON CONFLICT(key) DO UPDATE"
+                         " SET value = excluded.value", (str(self._seq),))
+            conn.execute("COMMIT")
+        except BaseException:
+            _rollback(conn)
+            raise
 
     def _transaction(self, conn: sqlite3.Connection, batch: list[WriteItem]) -> None:
         seq = self._seq
@@ -219,7 +327,7 @@ class Writer(threading.Thread):
         try:
             for item in batch:
                 item.events, item.audit_row = [], None
-                ts = time.time()
+                ts = self._clock()
                 for entity, op, key, data, record in item.changes:
                     if entity not in self._tables:
                         ensure_entity_table(conn, entity)
@@ -253,8 +361,16 @@ class Writer(threading.Thread):
                                                       a.get("args") or {}, a["ok"], a.get("detail", ""))
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
         self._seq = seq
         self.batches += 1
         self.largest_batch = max(self.largest_batch, sum(len(item.changes) for item in batch))
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    try:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    except sqlite3.Error:  # after an I/O error SQLite may have rolled back already
+        pass
