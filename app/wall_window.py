@@ -1,12 +1,13 @@
 """The wall role: one frameless full-screen window per screen, showing the scene the hub says the wall shows."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QScreen
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -16,6 +17,21 @@ from widgets.wall_grid import WallGrid
 log = logging.getLogger(__name__)
 
 CellFactory = Callable[[Cell], "QWidget | None"]
+
+
+class _MemorySettings:
+    """The part of QSettings the wall uses, kept in memory."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] = {}
+
+    def value(self, key: str, default: Any = None) -> Any:
+        return self._values.get(key, default)
+
+    def setValue(self, key: str, value: Any) -> None:  # noqa: N802 - QSettings API
+        self._values[key] = value
+
+
 
 
 class WallWindow(QWidget):
@@ -33,9 +49,14 @@ class WallWindow(QWidget):
     take_requested = Signal(str)
 
     def __init__(self, store: Any, layouts_dir: str | os.PathLike, screen: QScreen | None = None,
-                 make_cell: CellFactory | None = None, wall_id: str = "main", parent: QWidget | None = None):
+                 make_cell: CellFactory | None = None, wall_id: str = "main", parent: QWidget | None = None,
+                 settings: QSettings | None = None):
         super().__init__(parent)
         self.store = store
+        # the scene shown last, shown again at start until the hub answers (restart, backend outage)
+        if settings is None:  # no organisation (a bare QApplication, tests): remember in this window only
+            settings = QSettings() if QCoreApplication.organizationName() else _MemorySettings()
+        self.settings = settings
         self.wall_id = wall_id
         self.layouts_dir = Path(layouts_dir)
         self.setWindowTitle(self.tr("Video wall"))
@@ -146,8 +167,10 @@ class WallWindow(QWidget):
         wall = self._wall_state()
         if wall is not None and wall.layout:
             self.show_layout(wall.layout, wall.cells)
+            self.grid.set_tours_paused(bool(getattr(wall, "tours_paused", False)))
         elif self.grid.current_layout() is None and self.layouts:
-            self._apply(self.layouts[0], None)
+            name, cells = self.remembered_scene()
+            self._apply(self.layout_named(name) or self.layouts[0], cells if self.layout_named(name) else None)
             self._show_messages()
         elif self.grid.current_layout() is not None:
             self._refresh()
@@ -160,6 +183,15 @@ class WallWindow(QWidget):
     def _on_wall_changed(self, wall) -> None:
         if getattr(wall, "id", None) == self.wall_id:
             self.show_layout(wall.layout, wall.cells)
+            self.grid.set_tours_paused(bool(getattr(wall, "tours_paused", False)))
+
+    def remembered_scene(self) -> tuple[str, dict | None]:
+        """(scene name, cell overrides) this wall showed last, from QSettings; ("", None) if none."""
+        try:
+            data = json.loads(str(self.settings.value(f"wall/{self.wall_id}/scene", "") or "{}"))
+            return str(data.get("layout", "")), data.get("cells") if isinstance(data.get("cells"), dict) else None
+        except (ValueError, AttributeError):
+            return "", None
 
     @Slot(object)
     def _on_camera_changed(self, camera) -> None:
@@ -189,6 +221,8 @@ class WallWindow(QWidget):
 
     def _apply(self, layout: Layout, overrides: dict | None) -> None:
         self.grid.set_layout(layout, overrides)
+        self.settings.setValue(f"wall/{self.wall_id}/scene",
+                               json.dumps({"layout": layout.name, "cells": overrides or {}}, ensure_ascii=False))
         self._unknown_shown = {c.camera for c, _ in self.grid.cells() if c.kind == "camera"
                                and self._camera_name(c.camera) is None}
         self._names_shown = {c.camera: self._camera_name(c.camera) or "" for c, _ in self.grid.cells()

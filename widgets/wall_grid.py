@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from typing import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QGridLayout, QSizePolicy, QWidget
 
 from backend_client.layouts import CELL_KINDS, Cell, Layout
+from backend_client.tour_clock import TourClock
 from widgets.simple_cells import BannerCell, ClockCell, EmptyCell, PlaceholderCell, UnknownCameraCell
 from widgets.video_tile import VideoTile
 
@@ -18,6 +20,8 @@ UrlFor = Callable[[str, bool], str]  # (camera id, sub stream?) -> play URL ("" 
 CameraName = Callable[[str], "str | None"]  # camera id -> display name, None when the hub does not know it
 CellFactory = Callable[[Cell], "QWidget | None"]  # the app's widget for map/alerts/incidents/kpi cells
 
+ALARM_FRAME = {"red": "#e02020", "orange": "#ff8c00", "yellow": "#f0d000", "blue": "#2f7fff"}
+ALARM_FRAME_PX = 6
 SUB_STREAM_MAX_FRACTION = 1 / 9  # a cell this small (or smaller) of the wall plays the camera's sub stream
 MAX_IDLE_TILES = 8  # stopped tiles kept for reuse; beyond this their players are released
 
@@ -52,31 +56,57 @@ def apply_overrides(layout: Layout, overrides: dict | None) -> tuple[Cell, ...]:
 
 
 class _Tour(QObject):
-    """Cycles one tile through a list of cameras, one dwell each."""
+    """Cycles one tile through a list of cameras, one dwell each (timing in a TourClock on grid.clock)."""
 
     def __init__(self, grid: "WallGrid", tile: VideoTile, cell: Cell, sub: bool):
         super().__init__(grid)
         self.grid, self.tile, self.cell, self.sub = grid, tile, cell, sub
         self.index = -1
+        self.clock: TourClock | None = None
         self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
         self.timer.timeout.connect(self.advance)
 
     def start(self) -> None:
-        self.timer.start(int(self.cell.dwell * 1000))
-        if self.index < 0:
-            self.advance()
+        now = self.grid.clock()
+        if self.clock is None:
+            self.clock = TourClock(len(self.cell.cameras), self.cell.dwell, now)
+        if self.grid.tours_paused:
+            self.clock.pause(now)
+        self.advance()
 
     def stop(self) -> None:
         self.timer.stop()
 
+    def pause(self) -> None:
+        if self.clock is not None:
+            self.clock.pause(self.grid.clock())
+        self.timer.stop()
+
+    def resume(self) -> None:
+        if self.clock is not None:
+            self.clock.resume(self.grid.clock())
+        self.advance()
+
     @Slot()
     def advance(self) -> None:
-        self.index = (self.index + 1) % len(self.cell.cameras)
-        camera = self.cell.cameras[self.index]
-        name = self.grid.camera_display_name(camera)
-        label = f"{self.cell.title} · {name}" if self.cell.title else name
-        self.tile.set_camera(camera, label)
-        self.tile.play(self.grid.url_for(camera, self.sub))
+        """Show the item the clock says, and wake up when the next one is due."""
+        now = self.grid.clock()
+        if self.clock is None:
+            self.clock = TourClock(len(self.cell.cameras), self.cell.dwell, now)
+        index = self.clock.index(now)
+        if index != self.index:
+            self.index = index
+            camera = self.cell.cameras[self.index]
+            name = self.grid.camera_display_name(camera)
+            label = f"{self.cell.title} · {name}" if self.cell.title else name
+            self.tile.set_camera(camera, label)
+            self.tile.play(self.grid.url_for(camera, self.sub))
+        wait = self.clock.until_next(now)
+        if wait is None:
+            self.timer.stop()
+        else:
+            self.timer.start(max(1, int(wait * 1000) + 1))
 
 
 class WallGrid(QWidget):
@@ -115,6 +145,9 @@ class WallGrid(QWidget):
         self._grid_size = (0, 0)
         self._watermark = ""
         self._selected = ""
+        self.clock: Callable[[], float] = time.monotonic  # tours read the time here (tests put a fake clock)
+        self.tours_paused = False
+        self._framed: set[int] = set()
 
     # ---- API -------------------------------------------------------------------------------------
     def camera_display_name(self, camera_id: str) -> str:
@@ -189,9 +222,40 @@ class WallGrid(QWidget):
         for tile in self._tiles.values():
             tile.set_watermark(self._watermark)
             tile.set_selected(bool(self._selected) and tile.camera_id == self._selected)
+        self._frame_alarms(placed, overrides)
         for start in starts:  # after the geometry is settled: the picture comes up at its final size
             start()
         self.layout_applied.emit(layout.name)
+
+    def set_tours_paused(self, paused: bool) -> None:
+        """Hold every tour on its current camera (True) or let them go on (False)."""
+        if paused == self.tours_paused:
+            return
+        self.tours_paused = paused
+        for tour in self._tours.values():
+            tour.pause() if paused else tour.resume()
+
+    def alarm_frames(self) -> dict[str, str]:
+        """camera id -> alarm colour of the tiles framed now."""
+        return {w.camera_id: w.property("alarm") for _, w in self._shown
+                if isinstance(w, VideoTile) and w.property("alarm")}
+
+    def _frame_alarms(self, placed: list[tuple[Cell, QWidget]], overrides: dict | None) -> None:
+        colours = {}
+        for key, change in (overrides or {}).items():
+            if isinstance(change, dict) and change.get("alarm") in ALARM_FRAME and str(key).isdigit():
+                colours[int(key)] = change["alarm"]
+        for index, (_cell, widget) in enumerate(placed):
+            if not isinstance(widget, VideoTile):
+                continue
+            colour = colours.get(index, "")
+            if (widget.property("alarm") or "") == colour:
+                continue
+            widget.setProperty("alarm", colour)
+            widget.setStyleSheet(f"VideoTile {{ background: {ALARM_FRAME[colour]}; }}" if colour
+                                 else "VideoTile { background: #000; }")
+            m = ALARM_FRAME_PX if colour else 2
+            widget.layout().setContentsMargins(m, m, m, m)
 
     def current_layout(self) -> Layout | None:
         return self._layout
