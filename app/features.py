@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 # Add a feature by appending its module path.
 FEATURES: list[str] = [
     "app.alert_handling",
+    "app.incident_desk",
 ]
 
 
