@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 # Order matters only for start-up; add a feature by appending its module path.
 FEATURES: list[str] = [
+    "backend.dispatch.feature",
     "backend.ptz",
     "backend.wall_linkage",
 ]
