@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 FEATURES: list[str] = [
     "app.alert_handling",
     "app.incident_desk",
+    "app.review_player",
+    "app.evaluation_view",
 ]
 
 
