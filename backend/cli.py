@@ -10,6 +10,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from backend import reliability_cli
 from backend_client.models import ROLES
 
 log = logging.getLogger("backend")
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("role", choices=ROLES)
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
     audit.add_parser("verify", help="check the audit hash chain; exit 1 if it was tampered with")
+    reliability_cli.add_parsers(sub, audit)
     from backend import features
 
     features.add_arguments(p)
@@ -204,8 +206,14 @@ def main(argv: list[str] | None = None) -> int:
     args.db = Path(args.db) if args.db else default_db()
     if args.command == "user":
         return _user_add(args.db, args.name, args.role)
+    done = reliability_cli.run(args)
+    if done is not None:
+        return done
     if args.command == "audit":
         return _audit_verify(args.db)
+    refused = reliability_cli.lock_or_refuse(args.db)
+    if refused is not None:
+        return refused
     try:
         return asyncio.run(serve(args))
     except OSError as exc:  # e.g. the port is taken
