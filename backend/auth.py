@@ -1,7 +1,16 @@
-"""Users and tokens: only the SHA-256 of a token is stored; roles decide what a user may do."""
+"""Users and credentials: token hashes, scrypt passwords, TOTP, lockout records, role/disable/logout.
+
+Only hashes of tokens are stored (SHA-256 of a 256-bit random token; of a session token too). Passwords
+are hashed with scrypt (memory-hard, 32 MiB per guess). A TOTP secret is stored in the clear in the
+users row (it must be readable to check codes); the database file is the secret to protect.
+Every change that must end a user's live sessions (logout, role change, disable, new password) bumps
+the user's ``epoch``; the hub watches epochs and closes that user's sockets.
+"""
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import re
 import secrets
 import sqlite3
@@ -11,6 +20,8 @@ from dataclasses import dataclass
 from backend_client.models import ROLES
 
 USER_NAME = re.compile(r"^[\w.@-]{1,64}$")
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 15, 8, 1  # 32 MiB and ~0.1 s per guess
+MIN_PASSWORD = 10
 
 
 @dataclass(frozen=True)
@@ -22,7 +33,7 @@ class User:
 
 
 class UserError(ValueError):
-    """A user could not be created: the message says why."""
+    """A user could not be created or changed: the message says why."""
 
 
 def hash_token(token: str) -> str:
@@ -33,12 +44,77 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+# -- schema ---------------------------------------------------------------------------------------
+_USER_COLUMNS = {"pw_hash": "TEXT", "totp_secret": "TEXT", "totp_last": "INTEGER NOT NULL DEFAULT 0",
+                 "epoch": "INTEGER NOT NULL DEFAULT 0"}
+
+
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    """Add the credential columns and tables to a store's schema (idempotent; users must exist)."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(users)")}
+    for column, decl in _USER_COLUMNS.items():
+        if column not in have:
+            try:
+                conn.execute(f"ALTER TABLE users ADD COLUMN {column} {decl}")
+            except sqlite3.OperationalError as exc:  # another process added it meanwhile
+                if "duplicate column" not in str(exc):
+                    raise
+    conn.execute("CREATE TABLE IF NOT EXISTS auth_sessions (token_sha256 TEXT PRIMARY KEY, name TEXT NOT NULL,"
+                 " created REAL NOT NULL, expires REAL NOT NULL)")
+    conn.execute("CREATE TABLE IF NOT EXISTS auth_failures (name TEXT NOT NULL, ts REAL NOT NULL)")
+    conn.execute("CREATE INDEX IF NOT EXISTS auth_failures_name ON auth_failures (name, ts)")
+
+
+# -- passwords and TOTP -----------------------------------------------------------------------------
+def hash_password(password: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=256 * r * n, dklen=32)
+    b64 = base64.b64encode
+    return f"scrypt${n}${r}${p}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def check_password(password: str, stored: str | None) -> bool:
+    if not stored or not isinstance(password, str):
+        return False
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+        if kind != "scrypt":
+            return False
+        n, r, p = int(n), int(r), int(p)
+        want = base64.b64decode(digest)
+        got = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), n=n, r=r, p=p,
+                             maxmem=256 * r * n, dklen=len(want))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, want)
+
+
+def check_totp(secret: str | None, code: str, last_step: int, now: float) -> int | None:
+    """The time step a 6-digit ``code`` matches (±1 step of 30 s), if that step is newer than
+    ``last_step`` (a code is accepted once: replay refused); else None."""
+    import pyotp
+
+    if not secret or not isinstance(code, str) or not re.fullmatch(r"\d{6}", code):
+        return None
+    totp = pyotp.TOTP(secret)
+    step = int(now // totp.interval)
+    for candidate in (step, step - 1, step + 1):
+        if candidate > last_step and hmac.compare_digest(totp.at(candidate * totp.interval), code):
+            return candidate
+    return None
+
+
+# -- users ----------------------------------------------------------------------------------------
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise UserError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+
+
 def add_user(conn: sqlite3.Connection, name: str, role: str) -> str:
     """Create a user and return its new token (shown once; only its hash is kept)."""
     if not USER_NAME.match(name):
         raise UserError(f"user name {name!r}: use 1-64 letters, digits, '.', '@', '_' or '-'")
-    if role not in ROLES:
-        raise UserError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+    _check_role(role)
     token = new_token()
     try:
         conn.execute("BEGIN IMMEDIATE")
@@ -56,8 +132,66 @@ def add_user(conn: sqlite3.Connection, name: str, role: str) -> str:
     return token
 
 
+def _change(conn: sqlite3.Connection, name: str, sql: str, params: tuple, end_sessions: bool = True) -> None:
+    """Run one UPDATE on user ``name`` (bumping its epoch) and, if asked, drop its sessions."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        cur = conn.execute(f"UPDATE users SET {sql}, epoch = epoch + 1 WHERE name = ?", (*params, name))
+        if cur.rowcount == 0:
+            raise UserError(f"user {name!r} does not exist")
+        if end_sessions:
+            conn.execute("DELETE FROM auth_sessions WHERE name = ?", (name,))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def set_password(conn: sqlite3.Connection, name: str, password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"password: at least {MIN_PASSWORD} characters")
+    _change(conn, name, "pw_hash = ?", (hash_password(password),))
+
+
+def new_totp(conn: sqlite3.Connection, name: str, issuer: str = "command-centre") -> str:
+    """Give the user a new TOTP secret; return its otpauth:// URI (for an authenticator app's QR code)."""
+    import pyotp
+
+    secret = pyotp.random_base32()
+    _change(conn, name, "totp_secret = ?, totp_last = 0", (secret,))
+    return pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=issuer)
+
+
+def set_role(conn: sqlite3.Connection, name: str, role: str) -> None:
+    _check_role(role)
+    _change(conn, name, "role = ?", (role,))
+
+
+def set_disabled(conn: sqlite3.Connection, name: str, disabled: bool) -> None:
+    _change(conn, name, "disabled = ?", (1 if disabled else 0,))
+
+
+def logout(conn: sqlite3.Connection, name: str) -> None:
+    """End every session of ``name``: its sockets close; a long-lived token may log in again."""
+    _change(conn, name, "epoch = epoch", ())
+
+
+def unlock(conn: sqlite3.Connection, name: str) -> None:
+    """Forget recorded login failures (an admin lifting a lockout)."""
+    if conn.execute("DELETE FROM auth_failures WHERE name = ?", (name,)).rowcount == 0 and \
+            not conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+        raise UserError(f"user {name!r} does not exist")
+
+
+def list_users(conn: sqlite3.Connection) -> list[dict]:
+    rows = conn.execute("SELECT name, role, disabled, pw_hash IS NOT NULL, totp_secret IS NOT NULL FROM users"
+                        " ORDER BY name")
+    return [{"name": n, "role": r, "disabled": bool(d), "password": bool(p), "totp": bool(t)}
+            for n, r, d, p, t in rows]
+
+
 def lookup(conn: sqlite3.Connection, token: str) -> User | None:
-    """The enabled user holding this token, or None."""
+    """The enabled user holding this long-lived token, or None."""
     if not isinstance(token, str) or not token:
         return None
     row = conn.execute(
@@ -67,5 +201,12 @@ def lookup(conn: sqlite3.Connection, token: str) -> User | None:
 
 
 def token_hashes(conn: sqlite3.Connection) -> dict[str, str]:
-    """{sha256 hex of token: user name} for every enabled user."""
-    return dict(conn.execute("SELECT token_sha256, name FROM users WHERE NOT disabled"))
+    """{sha256 hex of token: user name} for every enabled user's token and unexpired session."""
+    hashes = dict(conn.execute("SELECT token_sha256, name FROM users WHERE NOT disabled"))
+    try:
+        hashes.update(conn.execute(
+            "SELECT s.token_sha256, s.name FROM auth_sessions s JOIN users u ON u.name = s.name"
+            " WHERE s.expires > ? AND NOT u.disabled", (time.time(),)))
+    except sqlite3.OperationalError:  # no session table yet: nobody logged in by password
+        pass
+    return hashes

@@ -10,6 +10,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from backend import security_cli
 from backend import reliability_cli
 from backend_client.models import ROLES
 
@@ -41,11 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
     add = user.add_parser("add", help="create a user and print its token (one line)")
     add.add_argument("name")
     add.add_argument("role", choices=ROLES)
+    security_cli.add_user_parsers(user)
+    security_cli.add_tls_parser(sub)
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
     audit.add_parser("verify", help="check the audit hash chain; exit 1 if it was tampered with")
     reliability_cli.add_parsers(sub, audit)
     from backend import features
 
+    security_cli.add_hub_options(p)
     features.add_arguments(p)
     return p
 
@@ -119,11 +123,17 @@ async def serve(args: argparse.Namespace) -> int:
         if not args.no_relay:
             relay = await _start_relay(core, args)
         feature_stops = await features.start_all(core, args)
-        hub = Hub(core, args.host, args.port, auth_timeout=args.auth_timeout)
+        try:
+            security = security_cli.hub_kwargs(args)
+        except (ValueError, RuntimeError) as exc:  # TLS needed but missing, or plain ws beyond loopback
+            log.error("%s", exc)
+            return 2
+        hub = Hub(core, args.host, args.port, auth_timeout=args.auth_timeout, **security)
         await hub.start()
         if not args.no_demo:
             demo, demo_task = _start_demo(core, args)
-        print(f"hub listening on ws://{args.host}:{hub.port}", file=sys.stderr, flush=True)
+        scheme = "wss" if security["ssl_context"] is not None else "ws"
+        print(f"hub listening on {scheme}://{args.host}:{hub.port}", file=sys.stderr, flush=True)
         await stopping.wait()
         log.info("stopping")
         return 0
@@ -205,7 +215,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("websockets").setLevel(logging.WARNING)
     args.db = Path(args.db) if args.db else default_db()
     if args.command == "user":
-        return _user_add(args.db, args.name, args.role)
+        done = security_cli.run_user(args.db, args)
+        return _user_add(args.db, args.name, args.role) if done is None else done
+    if args.command == "tls":
+        return security_cli.run_tls(args.db, args)
     done = reliability_cli.run(args)
     if done is not None:
         return done

@@ -17,7 +17,9 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
 import random
+import ssl
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -32,9 +34,23 @@ log = logging.getLogger(__name__)
 # connection states, as reported to on_state
 CONNECTING, ONLINE, OFFLINE, AUTH_FAILED = "connecting", "online", "offline", "auth_failed"
 AUTH_CLOSE_CODE = 4001  # the hub closes with this after auth_failed / auth_required
-MAX_FRAME_BYTES = 64 * 1024 * 1024  # snapshots may be large (protocol.decode_server's limit)
+MAX_FRAME_BYTES = 64 * 1024 * 1024
+# error codes after which the hub closes the session (4001): do not reconnect with the same credentials
+SESSION_ENDED = frozenset({"auth_failed", "auth_required", "locked", "totp_required", "token_not_allowed",
+                           "session_expired", "logged_out", "role_changed", "disabled"})  # snapshots may be large (protocol.decode_server's limit)
 
 Listener = Callable[[dict[str, Any]], None]
+
+
+def client_ssl_context(ca_file: str | os.PathLike) -> ssl.SSLContext:
+    """Trust only ``ca_file`` (the hub's pinned local CA, from ``cc-backend tls init``); TLS 1.3 minimum."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    try:
+        ctx.load_verify_locations(cafile=os.fspath(ca_file))
+    except (ssl.SSLError, OSError) as exc:
+        raise ValueError(f"CA file {os.fspath(ca_file)!r}: cannot load it ({exc})") from None
+    return ctx
 
 
 class CommandFailed(Exception):
@@ -93,7 +109,9 @@ class HubClient:
         last_seq: seq of the last snapshot/event delivered, or None before the first snapshot.
         session: the last auth_ok message (user, role, centre, seq, relay, actions), or None.
         connects: how many times auth succeeded (1 + number of resumes).
-        auth_error: the hub's message when the token was refused.
+        auth_error: the hub's message when the token was refused. auth_code: its error code (auth_failed,
+            locked, totp_required, token_not_allowed, session_expired, logged_out, role_changed, disabled).
+        token: the token in use (after a password login, the session token). session_expires: its expiry.
     Callbacks (called synchronously, in order, on the loop): ``on_message(msg)`` for every decoded
     server message that passed the ordering checks (auth_ok, snapshot, event, error, pong — results go
     to the awaiting ``command()``), ``on_state(state)`` on every state change. Exceptions raised by a
@@ -104,17 +122,24 @@ class HubClient:
                  on_message: Listener | None = None, on_state: Callable[[str], None] | None = None,
                  backoff: Backoff | None = None, stable_after: float = 5.0, auth_timeout: float = 10.0,
                  ping_interval: float | None = 10.0, ping_timeout: float | None = 10.0,
-                 proxy: str | None = None):
+                 proxy: str | None = None, ssl_context: ssl.SSLContext | None = None,
+                 login: tuple[str, str, str] | None = None):
         try:
             parse_uri(url)
         except InvalidURI as exc:
             raise ValueError(f"hub URL {url!r}: {exc} (expected ws://HOST:PORT)") from None
+        if url.startswith("wss://") and ssl_context is None:
+            raise ValueError(f"hub URL {url!r}: wss:// needs the hub's CA (cc-app --ca FILE)")
         self.url, self._token, self.client_name = url, token, client_name
+        self._ssl = ssl_context if url.startswith("wss://") else None
+        self._login = login  # (user, password, code): used once, then the session token replaces it
+        self.session_expires: float | None = None
         self.last_seq: int | None = since
         self.state = OFFLINE
         self.session: dict[str, Any] | None = None
         self.connects = 0
         self.auth_error = ""
+        self.auth_code = ""  # auth_failed, locked, totp_required, session_expired, logged_out, role_changed …
         self._listeners: list[Listener] = [on_message] if on_message else []
         self._state_listeners: list[Callable[[str], None]] = [on_state] if on_state else []
         self._queues: list[asyncio.Queue] = []
@@ -179,7 +204,7 @@ class HubClient:
                 async with websockets.connect(
                     self.url, max_size=MAX_FRAME_BYTES, open_timeout=self._auth_timeout,
                     ping_interval=self._ping_interval, ping_timeout=self._ping_timeout,
-                    compression=None, close_timeout=2.0, proxy=self._proxy,
+                    compression=None, close_timeout=2.0, proxy=self._proxy, ssl=self._ssl,
                 ) as ws:
                     self._ws = ws
                     await self._authenticate(ws)
@@ -259,8 +284,46 @@ class HubClient:
         await asyncio.wait_for(self._ws.send(protocol.encode({"type": "ping"})), timeout)
 
     # ---- internals ---------------------------------------------------------------------------
+    @property
+    def token(self) -> str:
+        """The token in use: the long-lived one given, or the session token a login returned."""
+        return self._token
+
+    async def logout(self) -> None:
+        """End this session on the hub (its sockets close) and stop."""
+        if self._ws is not None:
+            with contextlib.suppress(ConnectionClosed):
+                await self._ws.send(protocol.encode({"type": "logout"}))
+        await self.close()
+
+    async def unlock(self, password: str, timeout: float = 15.0) -> bool:
+        """Ask the hub whether ``password`` is this user's (the idle lock); False if not."""
+        ws = self._ws
+        if ws is None or self.state != ONLINE:
+            raise CommandFailed("offline", "not connected to the hub", "unlock")
+        cmd_id = f"u-{next(self._ids)}"
+        fut: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._pending[cmd_id] = ("unlock", fut)
+        try:
+            await ws.send(protocol.encode({"type": "unlock", "id": cmd_id, "password": password}))
+            msg = await asyncio.wait_for(asyncio.shield(fut), timeout)
+        finally:
+            self._pending.pop(cmd_id, None)
+        return bool(msg.get("ok"))
+
+    async def refresh(self) -> None:
+        """Tell the hub the session is in use (pushes its expiry out)."""
+        if self._ws is not None:
+            with contextlib.suppress(ConnectionClosed):
+                await self._ws.send(protocol.encode({"type": "session"}))
+
     async def _authenticate(self, ws) -> None:
-        await ws.send(protocol.encode(protocol.auth(self._token, self.last_seq, self.client_name)))
+        if self._login is not None and not self._token:
+            user, password, code = self._login
+            first = protocol.login(user, password, code, self.last_seq, self.client_name)
+        else:
+            first = protocol.auth(self._token, self.last_seq, self.client_name)
+        await ws.send(protocol.encode(first))
         try:
             raw = await asyncio.wait_for(ws.recv(), self._auth_timeout)
         except ConnectionClosed as exc:
@@ -268,10 +331,18 @@ class HubClient:
                 raise AuthFailed(exc.rcvd.reason or "closed by the hub (4001)") from None
             raise
         msg = protocol.decode_server(raw)
-        if msg["type"] == "error" and msg["code"] in ("auth_failed", "auth_required"):
+        if msg["type"] == "error" and msg["code"] == "too_many_connections":
+            raise _Reconnect(msg["message"])
+        if msg["type"] == "error":
+            self.auth_code = msg["code"]
             raise AuthFailed(msg["message"])
         if msg["type"] != "auth_ok":
             raise _Reconnect(f"expected auth_ok, got {msg['type']}")
+        if isinstance(msg.get("session"), str):
+            self._token, self._login = msg["session"], None  # forget the password
+        if isinstance(msg.get("expires"), (int, float)):
+            self.session_expires = float(msg["expires"])
+        self.auth_code = ""
         self.session = msg
         self.connects += 1
         self._deliver(msg)
@@ -314,8 +385,11 @@ class HubClient:
             self.last_seq = seq
         elif kind == "snapshot":
             self.last_seq = msg["seq"]
-        elif kind == "error" and msg["code"] in ("auth_failed", "auth_required"):
+        elif kind == "error" and msg["code"] in SESSION_ENDED:
+            self.auth_code = msg["code"]
             raise AuthFailed(msg["message"])
+        elif kind == "session" and isinstance(msg.get("expires"), (int, float)):
+            self.session_expires = float(msg["expires"])
         elif kind == "error":
             log.warning("hub %s reported %s: %s", self.url, msg["code"], msg["message"])
         self._deliver(msg)

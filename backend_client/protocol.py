@@ -13,8 +13,12 @@ MAX_MESSAGE_BYTES = 64 * 1024
 # type -> required fields and their JSON types
 _CLIENT_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     "auth": {"token": (str,)},
+    "login": {"user": (str,), "password": (str,)},
     "command": {"id": (str,), "action": (str,)},
     "ping": {},
+    "session": {},
+    "unlock": {"id": (str,), "password": (str,)},
+    "logout": {},
 }
 _SERVER_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     "auth_ok": {"user": (str,), "role": (str,), "centre": (str,)},
@@ -23,6 +27,8 @@ _SERVER_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     "result": {"id": (str,), "ok": (bool,)},
     "error": {"code": (str,), "message": (str,)},
     "pong": {},
+    "status": {"store": (str,)},
+    "session": {},
 }
 EVENT_OPS = ("upsert", "delete")
 
@@ -68,7 +74,11 @@ def _decode(raw: str | bytes, types: dict[str, dict[str, tuple[type, ...]]], lim
         if not isinstance(args, dict):
             raise ProtocolError("bad_field", f"command.args: expected object, got {args!r:.60}")
         msg["args"] = args
-    if kind == "auth":
+    if kind == "login":
+        totp = msg.get("totp", "")
+        if not isinstance(totp, str) or len(totp) > 16 or len(msg["user"]) > 64 or len(msg["password"]) > 1024:
+            raise ProtocolError("bad_field", "login: user <= 64, password <= 1024, totp <= 16 characters")
+    if kind in ("auth", "login"):
         since = msg.get("since")
         if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
             raise ProtocolError("bad_field", f"auth.since: expected a seq >= 0 or null, got {since!r:.60}")
@@ -91,6 +101,10 @@ def auth(token: str, since: int | None = None, client: str = "") -> dict[str, An
     return {"type": "auth", "token": token, "since": since, "client": client}
 
 
+def login(user: str, password: str, totp: str = "", since: int | None = None, client: str = "") -> dict[str, Any]:
+    return {"type": "login", "user": user, "password": password, "totp": totp, "since": since, "client": client}
+
+
 def command(cmd_id: str, action: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"type": "command", "id": cmd_id, "action": action, "args": args or {}}
 
@@ -105,3 +119,10 @@ def result_error(cmd_id: str, code: str, message: str) -> dict[str, Any]:
 
 def error(code: str, message: str) -> dict[str, Any]:
     return {"type": "error", "code": code, "message": message}
+
+
+def status_frame(status: dict[str, Any]) -> dict[str, Any]:
+    """The hub's transient backend status: ``store`` "ok" or "fault" with ``reason`` (disk_full, read_only,
+    io_error), ``detail`` and ``since`` (epoch seconds). Not an event: it has no seq and is not replayed."""
+    return {"type": "status", "store": str(status.get("state", "ok")), "reason": str(status.get("reason", "")),
+            "detail": str(status.get("detail", "")), "since": float(status.get("since") or 0.0)}

@@ -42,6 +42,8 @@ class ClientStore(QObject):
         session_changed(): auth_ok arrived (user, role, centre, actions, relay_url set).
         command_failed(str, str): (action, message) a command was refused, timed out or could not be sent.
         command_requested(str, object): (action, args) a command is being sent (lets tests see intents).
+        backend_status_changed(dict): the hub's transient status changed; ``backend_status`` holds
+            {"store": "ok"|"fault", "reason", "detail", "since"} (reset to ok on each auth_ok).
     """
 
     reset = Signal()
@@ -58,6 +60,7 @@ class ClientStore(QObject):
     session_changed = Signal()
     command_failed = Signal(str, str)
     command_requested = Signal(str, object)
+    backend_status_changed = Signal(dict)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -68,6 +71,7 @@ class ClientStore(QObject):
         self.token = ""
         self.connection = OFFLINE
         self.synced = False
+        self.backend_status: dict[str, Any] = {"store": "ok", "reason": "", "detail": "", "since": 0.0}
         self._state: dict[str, dict[str, Any]] = {}
         self._client: HubClient | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -137,10 +141,21 @@ class ClientStore(QObject):
             self._apply_snapshot(msg)
         elif kind == "auth_ok":
             self._apply_auth_ok(msg)
-        elif kind in ("result", "error", "pong"):
+            if self.backend_status["store"] != "ok":  # a new session: the hub re-sends a fault if it lasts
+                self._apply_status({"store": "ok"})
+        elif kind == "status":
+            self._apply_status(msg)
+        elif kind in ("result", "error", "pong", "session"):
             return
         else:
             raise ValueError(f"message.type: unknown message type {kind!r}")
+
+    def _apply_status(self, msg: dict[str, Any]) -> None:
+        status = {"store": str(msg.get("store", "ok")), "reason": str(msg.get("reason", "")),
+                  "detail": str(msg.get("detail", "")), "since": float(msg.get("since") or 0.0)}
+        if status != self.backend_status:
+            self.backend_status = status
+            self.backend_status_changed.emit(dict(status))
 
     def _apply_auth_ok(self, msg: dict[str, Any]) -> None:
         actions = msg.get("actions") or []
@@ -151,6 +166,8 @@ class ClientStore(QObject):
         self.centre = str(msg.get("centre", ""))
         self.actions = frozenset(actions)
         self.relay_url = str(msg.get("relay") or "")
+        if isinstance(msg.get("session"), str):  # a password login: play URLs carry the session token
+            self.token = msg["session"]
         self.session_changed.emit()
 
     def _apply_snapshot(self, msg: dict[str, Any]) -> None:
@@ -273,7 +290,8 @@ class ClientStore(QObject):
         return exc.message or exc.code
 
     # ---- lifecycle ---------------------------------------------------------------------------
-    def start(self, url: str, token: str, client_name: str = "") -> None:
+    def start(self, url: str, token: str, client_name: str = "", *, ssl_context=None,
+              login: tuple[str, str, str] | None = None) -> None:
         """Connect to the hub at ``url`` in the background on the current (qasync) loop; resumes from
         ``seq`` if this store already holds a snapshot. Progress arrives as connection_changed."""
         if self._client is not None:
@@ -281,7 +299,7 @@ class ClientStore(QObject):
         client = HubClient(  # raises ValueError for a URL that is not ws://HOST:PORT
             url, token, client_name or f"cc-app@{socket.gethostname()}",
             since=self.seq if self.synced else None,
-            on_message=self.apply_message, on_state=self._on_state,
+            on_message=self.apply_message, on_state=self._on_state, ssl_context=ssl_context, login=login,
         )
         try:
             loop = asyncio.get_running_loop()
@@ -294,6 +312,13 @@ class ClientStore(QObject):
         self.token = token
         self._client = client
         client.start(loop)
+
+    async def logout(self) -> None:
+        """End the session on the hub and disconnect (the state is kept until the next start)."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.logout()
+        self._on_state(OFFLINE)
 
     async def stop(self) -> None:
         """Close the connection; the state is kept (a later start() resumes from ``seq``)."""

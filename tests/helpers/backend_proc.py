@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Sequence
 
 ROOT = Path(__file__).resolve().parents[2]
-READY = re.compile(r"hub listening on ws://([\d.]+):(\d+)")
+READY = re.compile(r"hub listening on wss?://([\d.]+):(\d+)")
 START_TIMEOUT = 60.0
 
 

@@ -1,0 +1,42 @@
+"""The authorisation matrix: which role may run which action, as the security policy says it should be.
+
+The backend registers each action with its roles where the action is implemented
+(``core.register_action``); this table is the reviewed policy they are checked against by
+tests/security/test_role_matrix.py, which runs every registered action as every role over a real hub.
+An action missing here fails that test: add it with the roles it needs (deny by default).
+Rules: the auditor alone reads or exports the audit log and commands nothing else; leaders watch and
+decide but do not operate devices; no action switches auditing off (none may be registered).
+"""
+from __future__ import annotations
+
+from backend_client.models import ROLES
+
+DUTY = frozenset({"duty_officer", "admin"})
+WALL = frozenset({"wall_operator", "duty_officer", "admin"})
+AUDITOR = frozenset({"auditor"})
+
+EXPECTED: dict[str, frozenset[str]] = {
+    "alert.ack": DUTY,
+    "incident.create": DUTY,
+    "wall.take": WALL,
+    "wall.set_cell": WALL,
+    "wall.pause_tours": WALL,
+    "ptz.move": WALL,
+    "ptz.stop": WALL,
+    "ptz.zoom": WALL,
+    "ptz.preset": WALL,
+    "dispatch.call": DUTY,
+    "dispatch.hangup": DUTY,
+    "dispatch.ptt": DUTY,
+    "dispatch.patch": DUTY,
+    "dispatch.broadcast": DUTY,
+    "dispatch.group.create": DUTY,
+    "notice.send": DUTY,
+    "audit.read": AUDITOR,
+    "audit.export": AUDITOR,
+}
+
+# No role may ever be given these (auditing cannot be switched off, the log cannot be edited).
+FORBIDDEN_ACTIONS = ("audit.disable", "audit.off", "audit.delete", "audit.clear", "audit.edit", "audit.purge")
+
+assert all(roles <= set(ROLES) for roles in EXPECTED.values())
