@@ -22,6 +22,8 @@ FEATURES: list[str] = [
     "app.incident_desk",
     "app.review_player",
     "app.evaluation_view",
+    "app.wall_control",
+    "app.map_feature",
 ]
 
 

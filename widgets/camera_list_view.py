@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QMimeData, QModelIndex, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QHeaderView, QWidget
 
 from backend_client.models import Camera
 from widgets.alert_list_view import RecordTableModel, StoreTableView
 from widgets.colours import camera_state_colour, camera_state_name
+
+
+CAMERA_MIME = "application/x-cc-camera"  # a camera id, UTF-8: what a camera drag carries
 
 
 class CameraTableModel(RecordTableModel):
@@ -19,6 +22,20 @@ class CameraTableModel(RecordTableModel):
 
     def __init__(self, store: Any, parent: QObject | None = None):
         super().__init__(store.cameras, _signals(store, store.camera_changed), parent)
+
+    def flags(self, index):  # cameras can be dragged onto a wall cell (widgets.wall_miniature)
+        return super().flags(index) | Qt.ItemFlag.ItemIsDragEnabled
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802 - Qt API
+        return [CAMERA_MIME, "text/plain"]
+
+    def mimeData(self, indexes):  # noqa: N802 - Qt API
+        ids = [r.id for r in (self.record(i.row()) for i in indexes if i.isValid()) if r is not None]
+        data = QMimeData()
+        if ids:
+            data.setData(CAMERA_MIME, ids[0].encode("utf-8"))
+            data.setText(ids[0])
+        return data
 
     def header_texts(self) -> list[str]:
         return [self.tr("Camera"), self.tr("State"), self.tr("fps")]
@@ -70,6 +87,8 @@ class CameraListView(StoreTableView):
         self.fit_rows()
         # QAbstractItemView.activated is double-click or Enter/Return, as the platform defines it
         self.activated.connect(self._on_activated)
+        self.setDragEnabled(True)
+        self.setDragDropMode(StoreTableView.DragDropMode.DragOnly)
 
     @Slot(QModelIndex)
     def _on_activated(self, index: QModelIndex) -> None:
