@@ -16,7 +16,8 @@ DONE, CURRENT, TODO = "#1f7a4d", "#1f6feb", "#232b35"
 
 def stage_name(stage: str) -> str:
     """信息采集 … 综合评价 under a Chinese UI."""
-    names = {"collect": QCoreApplication.translate("Stages", "Collect"),
+    names = {"intake": QCoreApplication.translate("Stages", "Intake"),
+             "collect": QCoreApplication.translate("Stages", "Collect"),
              "register": QCoreApplication.translate("Stages", "Register"),
              "dispatch": QCoreApplication.translate("Stages", "Dispatch"),
              "handle": QCoreApplication.translate("Stages", "Handle"),
