@@ -25,13 +25,22 @@ def _num(value: Any) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
+def _opt(value: Any) -> float | None:
+    """A mean that may be missing (no task, nothing closed yet) stays None."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _minutes(seconds: float | None) -> str:
+    return "—" if seconds is None else f"{seconds / 60:.1f}"
+
+
 def clean_rows(rows: Any) -> list[dict]:
     """The report's rows with numbers made numbers (missing → 0); rows without a department are dropped."""
     out = []
     for row in rows if isinstance(rows, list) else []:
         if isinstance(row, dict) and isinstance(row.get("department"), str) and row["department"]:
             out.append({"department": row["department"], "handled": int(_num(row.get("handled"))),
-                        "dispatch_s_avg": _num(row.get("dispatch_s_avg")), "close_s_avg": _num(row.get("close_s_avg")),
+                        "dispatch_s_avg": _opt(row.get("dispatch_s_avg")), "close_s_avg": _opt(row.get("close_s_avg")),
                         "overdue": int(_num(row.get("overdue")))})
     return sorted(out, key=lambda r: (-r["handled"], r["department"]))
 
@@ -44,8 +53,9 @@ def write_csv(rows: list[dict], path: str | Path) -> Path:
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
         for row in rows:
-            writer.writerow([row["department"], row["handled"], f"{row['dispatch_s_avg']:.1f}",
-                             f"{row['close_s_avg']:.1f}", row["overdue"]])
+            writer.writerow([row["department"], row["handled"],
+                             *("" if row[k] is None else f"{row[k]:.1f}" for k in ("dispatch_s_avg", "close_s_avg")),
+                             row["overdue"]])
     tmp.replace(path)
     return path
 
@@ -125,20 +135,20 @@ class EvaluationView(QWidget):
         self.rows = clean_rows(rows)
         self.table.setRowCount(len(self.rows))
         for r, row in enumerate(self.rows):
-            values = [row["department"], str(row["handled"]), f"{row['dispatch_s_avg'] / 60:.1f}",
-                      f"{row['close_s_avg'] / 60:.1f}", str(row["overdue"])]
+            values = [row["department"], str(row["handled"]), _minutes(row["dispatch_s_avg"]),
+                      _minutes(row["close_s_avg"]), str(row["overdue"])]
             for c, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if c:
-                    item.setTextAlignment(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter))
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)
         self._draw()
         self.export_action.setEnabled(bool(self.rows))
 
     def series(self) -> dict[str, np.ndarray]:
         return {"handled": np.array([r["handled"] for r in self.rows], dtype=float),
-                "dispatch_min": np.array([r["dispatch_s_avg"] / 60 for r in self.rows]),
-                "close_min": np.array([r["close_s_avg"] / 60 for r in self.rows]),
+                "dispatch_min": np.array([(r["dispatch_s_avg"] or 0) / 60 for r in self.rows]),
+                "close_min": np.array([(r["close_s_avg"] or 0) / 60 for r in self.rows]),
                 "overdue": np.array([r["overdue"] for r in self.rows], dtype=float)}
 
     def _draw(self) -> None:

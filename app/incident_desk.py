@@ -2,7 +2,6 @@
 timeline and tasks, with the actions of the closed loop (new incident, advance, task, 督办, plan)."""
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -214,29 +213,20 @@ class IncidentDesk(QWidget):
         args = {"id": incident.id, "stage": stage}
         if self.note.text().strip():
             args["note"] = self.note.text().strip()
-        if stage == "evaluate" and incident.score is None:  # the hub wants the score first
+        if stage == "evaluate":  # 综合评价 is given with its score: incident.evaluate moves the stage
             if evaluation is None:
                 dialog = EvaluateDialog(incident, self)
                 if not dialog.exec():
                     return None
                 evaluation = dialog.args()
-            self._chain([("incident.evaluate", {"id": incident.id, **evaluation}), ("incident.advance", args)])
+            args = {"id": incident.id, **evaluation}
+            if self.note.text().strip() and "comment" not in args:
+                args["comment"] = self.note.text().strip()
+            self.store.request("incident.evaluate", args)
         else:
             self.store.request("incident.advance", args)
         self.note.clear()
         return args
-
-    def _chain(self, commands: list[tuple[str, dict]]) -> None:
-        """Send commands one after the other, stopping at the first refusal (reported by the store)."""
-        async def run() -> None:
-            for action, args in commands:
-                await self.store.command(action, args)
-        try:
-            task = asyncio.get_running_loop().create_task(run())
-        except RuntimeError:  # no loop: report like a fire-and-forget request would
-            self.store.request(*commands[0])
-            return
-        task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
     def new_task(self, args: dict | None = None) -> dict | None:
         incident = self.current()

@@ -157,7 +157,15 @@ def test_the_loop_through_the_real_hub_with_two_roles(qapp, qtbot, tmp_path):
     from tests.app.test_console_window import run_soon, run_until
     from tests.helpers.backend_proc import start_backend
 
-    backend = start_backend(tmp_path)
+    import json
+    plans_dir = tmp_path / "plans"
+    plans_dir.mkdir()
+    (plans_dir / "road.json").write_text(json.dumps({
+        "schema": 1, "id": "road-collapse", "name": "道路塌陷处置预案", "category": "事故灾难", "grades": [3, 4],
+        "scene": "emergency-command", "notify": ["公安局"],
+        "tasks": [{"department": "住房和城乡建设局", "title": "塌陷区域围挡", "due_min": 20},
+                  {"department": "交通运输局", "title": "交通疏导", "due_min": 15}]}, ensure_ascii=False), "utf-8")
+    backend = start_backend(tmp_path, extra_args=["--plans", str(plans_dir)])
     loop = qasync.QEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
     duty, leader = ClientStore(), ClientStore()
@@ -186,11 +194,12 @@ def test_the_loop_through_the_real_hub_with_two_roles(qapp, qtbot, tmp_path):
         run_soon(loop, lambda: desk.supervise(task_id))
         run_until(loop, lambda: duty.get("tasks", task_id)["supervised"], 30, "督办")
         run_until(loop, lambda: "督办" in desk.task_tree.topLevelItem(0).text(3), 5, "督办 shown")
-        plans = duty.records("plans")
-        if plans:
-            plan_id = next(iter(plans))
-            run_soon(loop, lambda: desk.activate_plan(plan_id))
-            run_until(loop, lambda: duty.get("incidents", incident.id).plan == plan_id, 30, "plan activated")
+        assert desk.plan_action.isEnabled()
+        run_soon(loop, lambda: desk.activate_plan("road-collapse"))
+        run_until(loop, lambda: duty.get("incidents", incident.id).plan == "road-collapse", 30, "plan activated")
+        run_until(loop, lambda: desk.task_tree.topLevelItemCount() == 3, 30, "the plan's two tasks in the desk")
+        run_until(loop, lambda: getattr(duty.wall("main"), "layout", "") == "emergency-command", 30, "the plan's scene")
+        assert "道路塌陷处置预案" in desk.heading.text()
         # the leader sees it all but may not advance
         run_until(loop, lambda: leader.get("incidents", incident.id) is not None, 30, "leader sees the incident")
         with pytest.raises(CommandFailed) as refused:
