@@ -35,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--sip-ring-timeout", type=float, default=30.0)
     g.add_argument("--notice-gateway", default=None, metavar="URL", help="websocket URL of the notice gateway")
     g.add_argument("--demo-notice-gateway", action="store_true", help="run our demo notice gateway on 127.0.0.1")
+    g.add_argument("--dispatch-demo-directory", action="store_true",
+                   help="seed the demo terminal directory even with --no-demo")
     g.add_argument("--dispatch-allow-leaders", action="store_true", help="leaders may call and key radios")
 
 
@@ -238,7 +240,7 @@ class Dispatch:
 async def start(core: Core, args: argparse.Namespace):
     calls = CallLog(core)
     await calls.close_all("failed", "backend restarted during the call")
-    if not getattr(args, "no_demo", True):
+    if not getattr(args, "no_demo", True) or args.dispatch_demo_directory:
         await directory.seed_demo(core, DEMO_RADIOS)
         await groups.seed_department_groups(core)
     stops = []
