@@ -59,10 +59,10 @@ def split_netstrings(buf: bytearray) -> list[dict]:
     while True:
         colon = buf.find(b":")
         if colon < 0 or not buf[:colon].isdigit():
-            if colon >= 0 or len(buf) > 20:
-                del buf[:max(colon + 1, 1)]  # resync on garbage
-                continue
-            return out
+            if colon < 0 and len(buf) <= 20:
+                return out  # a length prefix still coming
+            del buf[:1]  # resync on garbage, one byte at a time
+            continue
         n = int(buf[:colon])
         if len(buf) < colon + 1 + n + 1:
             return out
