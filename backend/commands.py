@@ -20,6 +20,9 @@ DUTY = {"duty_officer", "admin"}
 WALL = {"wall_operator", "duty_officer", "admin"}
 DEFAULT_WALL = "main"
 DEFAULT_LAYOUT = "daily-duty"
+SOURCES = ("alert", "phone", "manual")
+CYCLES = ("micro", "small", "big")  # a department's own event / cross-department / major, handled by the centre
+CYCLE_BY_GRADE = {1: "big", 2: "big", 3: "small", 4: "micro"}
 
 
 def _str(args: dict, name: str, *, required: bool = True, max_len: int = 200) -> str:
@@ -84,10 +87,22 @@ async def incident_create(core: Core, user: User, args: dict, ids: _IncidentIds 
     alert_id = _str(args, "alert_id", required=False, max_len=100)
     if alert_id and core.get("alerts", alert_id) is None:
         raise CommandError("not_found", f"alert {alert_id!r} does not exist")
+    source = _str(args, "source", required=False, max_len=16) or ("alert" if alert_id else "manual")
+    if source not in SOURCES:
+        raise CommandError("bad_args", f"source: expected one of {', '.join(SOURCES)}")
+    cycle = _str(args, "cycle", required=False, max_len=16) or CYCLE_BY_GRADE[grade]
+    if cycle not in CYCLES:
+        raise CommandError("bad_args", f"cycle: expected one of {', '.join(CYCLES)}")
     incident_id = (ids or _IncidentIds()).next(core)
+    now = time.time()
     record = {"id": incident_id, "title": title, "category": category, "grade": grade, "stage": "intake",
-              "township": township, "lat": lat, "lon": lon, "created": time.time(), "created_by": user.name,
-              "alert_id": alert_id, "centre": core.centre}
+              "township": township, "lat": lat, "lon": lon, "created": now, "created_by": user.name,
+              "alert_id": alert_id, "centre": core.centre,
+              # the incident loop (issue 4): intake source, micro/small/big cycle, who reported, stage history
+              "source": source, "cycle": cycle, "department": _str(args, "department", required=False, max_len=64),
+              "reporter": _str(args, "reporter", required=False, max_len=64),
+              "phone": _str(args, "phone", required=False, max_len=32),
+              "stages": [{"stage": "intake", "at": now, "by": user.name, "note": source}]}
     await core.publish([Change("incidents", "upsert", incident_id, record)], actor=user.name)
     return {"id": incident_id}
 

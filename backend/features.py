@@ -21,6 +21,8 @@ FEATURES: list[str] = [
     "backend.dispatch.feature",
     "backend.ptz",
     "backend.wall_linkage",
+    "backend.incidents.feature",
+    "backend.units_gnss",
 ]
 
 Stop = Callable[[], Awaitable[None]]

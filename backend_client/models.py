@@ -77,6 +77,7 @@ class Alert(_Record):
     escalated: bool = False
     escalation_level: int = 0
     escalated_at: float | None = None
+    category: str = ""  # national incident class the warning leads to (自然灾害 …), "" if none
 
     @property
     def colour_rank(self) -> int:
@@ -178,6 +179,44 @@ class WallState(_Record):
     tours_paused: bool = False  # the wall's tours hold on their current camera
 
 
+@dataclass(frozen=True)
+class Task(_Record):
+    """A task of the incident loop (task.create / plan.activate), to a department and optionally a unit."""
+
+    entity: ClassVar[str] = "tasks"
+    id: str
+    incident: str
+    department: str
+    title: str
+    due: float  # unix time
+    unit: str = ""
+    status: str = "assigned"  # assigned | accepted | in_progress | done | rejected
+    created: float = 0.0
+    created_by: str = ""
+    supervised: bool = False  # 督办: by a person (task.supervise) or by the system when overdue
+    supervised_at: float | None = None
+    supervisions: int = 0
+    plan: str = ""
+    history: list = field(default_factory=list)  # [{"status", "at", "by", "note"}]; status "supervise" too
+
+
+@dataclass(frozen=True)
+class Plan(_Record):
+    """A plan (预案) from resources/plans/*.json: tasks to create, whom to notify, the wall scene to show."""
+
+    entity: ClassVar[str] = "plans"
+    id: str
+    name: str
+    category: str
+    grades: list = field(default_factory=list)  # incident grades 1-4 it is for
+    events: list = field(default_factory=list)
+    scene: str = ""  # layout name in layouts/
+    tasks: list = field(default_factory=list)  # [{"department", "title", "due_min", "unit"}]
+    notify: list = field(default_factory=list)  # departments or unit ids
+    description: str = ""
+
+
+# Task and Plan are not in ENTITY_MODELS on purpose: the client store keeps tasks, plans and notices as dicts.
 ENTITY_MODELS: dict[str, type] = {
     m.entity: m for m in (Alert, Incident, Unit, Camera, Sensor, WallState)
 }

@@ -16,8 +16,8 @@ from typing import Callable
 from backend.core import Change
 from backend.demo.cameras import camera_records
 from backend.demo.city import (
-    SENSOR_KINDS, SensorSim, Township, Track, distance_m, inside_county, jitter, level_rank, make_alert,
-    make_incident, make_track, next_alert_gap, sensor_alert, township, townships,
+    SENSOR_KINDS, SensorSim, Township, Track, distance_m, inside_county, jitter, make_alert,
+    make_incident, make_track, next_alert_gap, township, townships,
 )
 from backend_client.models import Sensor, Unit
 
@@ -48,7 +48,6 @@ MAX_ACTIVE_ALERTS = 150  # demo alerts beyond this are closed, oldest first
 MAX_CLOSED_ALERTS = 100  # closed demo alerts beyond this are deleted, so the snapshot stays small
 MAX_INTAKE_INCIDENTS = 30
 INCIDENT_MIN_GAP_S = 120.0
-SENSOR_REALERT_S = 600.0  # a sensor raises the same or a lower colour again only after this long
 
 
 def _short(t: Township) -> str:
@@ -169,7 +168,6 @@ class DemoCity:
         self.ticks = 0
         self._units: list[UnitSim] = []
         self._sensors: dict[str, tuple[dict, SensorSim, float]] = {}  # id -> record, sim, next publish (sim s)
-        self._sensor_alerted: dict[str, tuple[float, int]] = {}  # id -> (sim time, level rank) of its last alert
         self._active: deque[str] = deque()  # demo alerts still active, oldest first
         self._closed: deque[str] = deque()
         self._intake: deque[str] = deque()  # demo incidents in stage intake, oldest first
@@ -277,21 +275,18 @@ class DemoCity:
         return len(changes)
 
     def _step_sensors(self, now: float, dt: float, changes: list) -> list[dict]:
-        alerts = []
+        # Sensors publish values only: levels and alerts come from backend/alerting's threshold rules,
+        # so the level shown is the one the core holds (set by those rules), never this simulation's.
         for sid, (rec, sim, due) in list(self._sensors.items()):
             before = sim.level
             level = sim.step(self.rng, now, dt)
-            rose = level_rank(level) > level_rank(before)
             if level != before or self._sim >= due:
-                rec = {**rec, "value": sim.rounded(), "level": level, "updated": now}
+                held = (self.core.get("sensors", sid) or rec).get("level", "")
+                rec = {**rec, "value": sim.rounded(), "level": held, "updated": now}
                 changes.append(Change("sensors", "upsert", sid, rec))
                 due = self._sim + self.rng.uniform(5, 15)
             self._sensors[sid] = (rec, sim, due)
-            last_time, last_rank = self._sensor_alerted.get(sid, (-SENSOR_REALERT_S, 0))
-            if rose and (level_rank(level) > last_rank or self._sim - last_time >= SENSOR_REALERT_S):
-                self._sensor_alerted[sid] = (self._sim, level_rank(level))
-                alerts.append(sensor_alert(now, self._new_id(ALERT_PREFIX), rec, sim.spec, level, self.centre))
-        return alerts
+        return []
 
     def _maybe_incident(self, now: float, alert: dict) -> list:
         chance = {"red": 0.5, "orange": 0.2}.get(alert["colour"], 0.0)

@@ -231,7 +231,7 @@ async def test_demo_city_publishes_through_a_real_core(tmp_path):
         raised = [e["data"] for e in events if e["entity"] == "alerts" and e["op"] == "upsert"
                   and e["data"]["status"] == "active"]
         assert {a["colour"] for a in raised} == {"red", "orange", "yellow", "blue"}
-        assert {a["source"] for a in raised} == {"demo", "sensor"}
+        assert {a["source"] for a in raised} == {"demo"}  # sensor alerts come from backend/alerting's rules
         assert len(raised) > 300 and len({a["id"] for a in raised}) == len(raised)
         assert len(core.all("alerts")) <= 150 + 100 + 25  # closed ones are deleted: the snapshot stays small
         assert any(e["op"] == "delete" for e in events if e["entity"] == "alerts")
@@ -243,7 +243,7 @@ async def test_demo_city_publishes_through_a_real_core(tmp_path):
             assert inside_county(u["lat"], u["lon"]) and 8 <= u["speed"] <= 20 and u["updated"] == clock.t
         for s in core.all("sensors"):
             Sensor.from_dict(s)
-            assert s["level"] == SENSOR_KINDS[s["kind"]].level(s["value"], s["level"])
+            assert s["level"] in ("", "blue", "yellow", "orange", "red")  # the level the core holds, not set here
         assert Counter(s["kind"] for s in core.all("sensors"))["water_level"] == 10
     finally:
         await core.close()
@@ -310,7 +310,8 @@ async def test_backend_runs_the_demo_city(tmp_path):
         state = snap["state"]
         if len(state.get("units", [])) < 30:  # the demo may seed just after the hub is up
             await client.until(lambda m: m["type"] == "event" and m["entity"] == "units", 30)
-        alert = await client.until(lambda m: m["type"] == "event" and m["entity"] == "alerts", 90)
+        alert = await client.until(lambda m: m["type"] == "event" and m["entity"] == "alerts"
+                                   and m["actor"] == "demo", 90)  # the demo CAP feed and the rules write too
         assert alert["actor"] == "demo" and alert["data"]["id"].startswith("DA-")
         Alert.from_dict(alert["data"])
         moves = [m for m in client.received if m["type"] == "event" and m["entity"] == "units"]

@@ -1,0 +1,1 @@
+"""Early warning: sensor threshold rules, correlation of warnings, escalation of unacknowledged alerts."""

@@ -1,0 +1,1 @@
+"""The incident closed loop: stages, tasks and supervision, plans, review and evaluation."""
