@@ -1,0 +1,131 @@
+"""The map widget rendered offscreen from a real ClientStore; the console feature's nearby panel against a real backend."""
+import asyncio
+
+import pytest
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QColor
+
+from backend_client.map_resources import load_resources
+from backend_client.store import ClientStore
+from backend_client.tiles import TileProvider, default_sources
+from tests.backend_client.qt_async import run
+from widgets.colours import GRADE_COLOURS
+from widgets.map_view import MapView
+
+INCIDENT = {"id": "I-1", "title": "江南街道 内涝", "grade": 1, "lat": 28.872, "lon": 120.046, "stage": "intake"}
+CAMERA = {"id": "cam-01", "name": "江南路口", "lat": 28.88, "lon": 120.06, "state": "live"}
+
+
+def snapshot(units=0):
+    state = {"incidents": [INCIDENT], "cameras": [CAMERA],
+             "alerts": [{"id": "A-1", "colour": "red", "title": "暴雨红色预警", "lat": 28.95, "lon": 120.0,
+                         "area": {"circles": [[28.95, 120.0, 2.0]]}}],
+             "units": [{"id": f"U-{n}", "name": f"车{n}", "lat": 28.9 + (n % 20) * 0.0005,
+                        "lon": 120.1 + (n // 20) * 0.0005} for n in range(units)]}
+    return {"type": "snapshot", "seq": 1, "state": state}
+
+
+@pytest.fixture
+def view(qtbot):
+    store = ClientStore()
+    store.apply_message(snapshot(units=400))
+    v = MapView(store, [TileProvider(s) for s in default_sources()])
+    v.layers.set_resources(load_resources())
+    v.resize(800, 600)
+    qtbot.addWidget(v)
+    v.set_view(28.872, 120.046, 14.5)
+    return v
+
+
+def colour_near(img, point, radius=3):
+    return {QColor(img.pixel(int(point.x()) + dx, int(point.y()) + dy)).name()
+            for dx in range(-radius, radius + 1) for dy in range(-radius, radius + 1)}
+
+
+def test_layers_render_and_toggle(view):
+    at = view.to_screen(INCIDENT["lat"], INCIDENT["lon"])
+    assert GRADE_COLOURS[1] in colour_near(view.grab().toImage(), at)
+    view.set_layer_visible("incidents", False)
+    view.repaint()
+    assert GRADE_COLOURS[1] not in colour_near(view.grab().toImage(), at)
+    # the alert's CAP circle is painted in its colour round its centre
+    view.set_view(28.95, 120.0, 12)
+    ring = view.to_screen(28.95 + 2.0 / 111.2, 120.0)
+    assert any(c.startswith("#e") for c in colour_near(view.grab().toImage(), ring, 2))
+
+
+def test_units_cluster_at_low_zoom_and_click_zooms_in(view):
+    view.set_view(28.905, 120.105, 10)
+    clusters = view.layers.layers["units"].clusters(10, 56.0)
+    assert len(clusters) < 10 and clusters.count.sum() == 400
+    view.grab()
+    centre = view.to_screen(28.905, 120.105)
+    hit = view.hit_test(centre)
+    assert hit == ("cluster", "")
+    before = view.zoom
+    view.click(centre)
+    assert view.zoom == before + 2
+
+
+def test_click_emits_intents(qtbot, view):
+    with qtbot.waitSignal(view.incident_selected, timeout=2000) as got:
+        view.click(view.to_screen(INCIDENT["lat"], INCIDENT["lon"]))
+    assert got.args == ["I-1"]
+    with qtbot.waitSignal(view.camera_activated, timeout=2000) as got:
+        view.click(view.to_screen(CAMERA["lat"], CAMERA["lon"]))
+    assert got.args == ["cam-01"]
+
+
+def test_unit_moves_with_trail_and_heading(view):
+    store = view.store
+    for n, lon in enumerate((120.05, 120.051, 120.052)):
+        store.apply_message({"type": "event", "seq": 2 + n, "entity": "units", "op": "upsert", "key": "U-0",
+                             "data": {"id": "U-0", "name": "车0", "lat": 28.872, "lon": lon, "heading": 90}})
+    layer = view.layers.layers["units"]
+    assert layer.points["U-0"].lon == 120.052 and layer.points["U-0"].heading == 90
+    assert len(layer.trails["U-0"]) == 3
+    store.apply_message({"type": "event", "seq": 9, "entity": "units", "op": "delete", "key": "U-0"})
+    assert "U-0" not in layer.points and len(layer) == 399
+
+
+def test_gcj02_base_shifts_objects(view):
+    a = view.to_screen(28.872, 120.046)
+    view.gcj02 = True
+    b = view.to_screen(28.872, 120.046)
+    assert (b - a).manhattanLength() > 1  # hundreds of metres at z14.5
+
+
+def test_nearby_panel_ranks_and_dispatch_reports_refusal(qtbot, qloop, tmp_path):
+    from app.map_feature import NearbyPanel
+    from tests.helpers.backend_proc import start_backend
+
+    backend = start_backend(tmp_path)
+    store = ClientStore()
+    try:
+        store.start(backend.url, backend.token("duty_officer"))
+        qtbot.waitUntil(lambda: store.synced and bool(store.actions), timeout=20_000)
+        run(qtbot, store.command("incident.create", {"title": "江南街道 内涝", "category": "自然灾害", "grade": 2,
+                                                     "lat": 28.872, "lon": 120.046}))
+        qtbot.waitUntil(lambda: bool(store.incidents()), timeout=10_000)
+        inc = store.incidents()[0]
+        view = MapView(store)
+        panel = NearbyPanel(store, view, load_resources())
+        qtbot.addWidget(panel)
+        panel.radius.setValue(3.0)
+        panel.set_incident(inc.id)
+        rows = panel.candidates()
+        assert rows and all(d <= 3000 for d, _k, _r in rows)
+        assert [d for d, _k, _r in rows] == sorted(d for d, _k, _r in rows)
+        assert panel.table.topLevelItemCount() == len(rows)
+        assert view.highlight is not None and view.highlight_keys["resources"]
+        fut = panel.dispatch_selected()
+        qtbot.waitUntil(fut.done, timeout=15_000)
+        # the backend refuses (no dispatch service: unknown_action; or the demo terminal is not in its
+        # directory): the refusal is shown, not swallowed, and the attempt is audited
+        assert panel.last_result in ("unknown_action", "not_found", "unavailable", "ok")
+        if panel.last_result != "ok":
+            assert "ff6b6b" in panel.status.styleSheet() and panel.status.text()
+        assert any(r["action"] == "dispatch.call" for r in backend.audit_rows())
+    finally:
+        run(qtbot, store.stop())
+        backend.stop()
