@@ -9,8 +9,9 @@ from PySide6.QtWidgets import QHeaderView, QWidget
 from backend_client.models import Incident
 from widgets.alert_list_view import RecordTableModel, StoreTableView, format_time
 from widgets.colours import GRADE_COLOURS, grade_colour, grade_name, text_on
+from widgets.stage_bar import stage_name as loop_stage_name
 
-CLOSED_STAGES = ("closed", "archived")
+CLOSED_STAGES = ("closed", "archived", "close", "evaluate")  # "close" 核查结案 / "evaluate" 综合评价: the loop is done
 _GRADE_TEXT_COLOUR = {1: "red", 2: "orange", 3: "yellow", 4: "blue"}
 
 
@@ -33,7 +34,7 @@ class IncidentTableModel(RecordTableModel):
     def stage_name(self, stage: str) -> str:
         names = {"intake": self.tr("Intake"), "verify": self.tr("Verifying"), "dispatch": self.tr("Dispatching"),
                  "response": self.tr("Responding"), "recovery": self.tr("Recovery"), "closed": self.tr("Closed")}
-        return names.get(stage, stage)
+        return names.get(stage) or loop_stage_name(stage)
 
     def cell(self, incident: Incident, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
