@@ -166,12 +166,23 @@ def _point(p: QPainter, point: Any, x: float, y: float, r: float) -> None:
 
 
 def _bubble(p: QPainter, colour: str, count: int, x: float, y: float, r: float) -> None:
-    radius = r + 3 + 3 * math.log10(count)
-    fill = QColor(colour)
-    fill.setAlpha(200)
-    p.setPen(QPen(QColor(colour).lighter(140), 2))
-    p.setBrush(fill)
-    p.drawEllipse(QPointF(x, y), radius, radius)
+    radius = int(r + 3 + 3 * math.log10(count))
+    key = ("bubble", colour, radius)
+    pm = _sprites.get(key)
+    if pm is None:  # antialiased circles are slow to draw; blit a pre-rendered one instead
+        side = 2 * radius + 4
+        pm = QPixmap(side, side)
+        pm.fill(Qt.GlobalColor.transparent)
+        q = QPainter(pm)
+        q.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fill = QColor(colour)
+        fill.setAlpha(200)
+        q.setPen(QPen(QColor(colour).lighter(140), 2))
+        q.setBrush(fill)
+        q.drawEllipse(QPointF(side / 2, side / 2), radius, radius)
+        q.end()
+        _sprites[key] = pm
+    p.drawPixmap(QPointF(x - pm.width() / 2, y - pm.height() / 2), pm)
     p.setPen(QColor("#0a0f14") if colour in ("#f5d21f", "#2ecc71", "#36cfc9", "#d4b106") else QColor("#ffffff"))
     p.drawText(QRectF(x - radius, y - radius, 2 * radius, 2 * radius), int(Qt.AlignmentFlag.AlignCenter), str(count))
 
