@@ -1,17 +1,21 @@
-"""The websocket hub: token auth, replay or snapshot, the live change stream, commands (backend/PROTOCOL.md)."""
+"""The websocket hub: TLS + Origin check, login/token auth, replay or snapshot, the live change stream,
+commands, per-user and per-connection limits (backend/PROTOCOL.md)."""
 from __future__ import annotations
 
 import asyncio
 import collections
 import logging
+import ssl
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from backend import store
-from backend.auth import User
+from backend.auth import User, hash_token
 from backend.core import CommandError, Core
+from backend.ratelimit import TokenBucket
+from backend.sessions import LoginRefused, Policy, Sessions
 from backend_client import protocol
 from backend_client.protocol import ProtocolError
 
@@ -19,28 +23,46 @@ log = logging.getLogger(__name__)
 
 AUTH_TIMEOUT = 10.0
 CLOSE_AUTH = 4001
+CLOSE_BUSY = 4029  # too many connections of this user: try again later
+CLOSE_POLICY = 1008  # sustained rate-limit abuse, or a client that does not read its answers
+WATCH_EVERY = 0.2  # logout / role change / expiry are noticed within this (the goal is < 1 s)
+MAX_CONNS_PER_USER = 8
+RATE, BURST = 20.0, 40.0  # frames per second per connection, burst
+MAX_PENDING_FRAMES = 1000  # answers queued for a client that does not read
 MAX_FRAME = 1024 * 1024  # the websocket layer cuts larger frames (close 1009); the codec refuses > 64 KiB
 QUEUE_BOUND = 5000  # events waiting for one client before its backlog becomes a snapshot
 REPLAY_LIMIT = 100_000  # a client further behind than this gets a snapshot instead of the replay
 REPLAY_CHUNK = 1000
 
 _EVENT, _FRAME, _SNAPSHOT, _REPLAY = range(4)
+_END_MESSAGES = {
+    "logged_out": "logged out", "role_changed": "your role changed: log in again",
+    "disabled": "this user was disabled", "session_expired": "the session expired: log in again",
+    "rate_limited": "too many frames for too long", "not_reading": "answers are not being read",
+}
 
 
 class _Client:
     """One authenticated connection: a bounded outgoing queue drained by its own writer task."""
 
-    def __init__(self, ws: ServerConnection, user: User, bound: int):
+    def __init__(self, ws: ServerConnection, user: User, bound: int, session: str | None = None,
+                 epoch: int = 0, bucket: TokenBucket | None = None):
         self.ws, self.user, self.bound = ws, user, bound
+        self.session, self.epoch, self.bucket = session, epoch, bucket  # session digest (None: a token)
         self.queue: collections.deque[tuple[int, Any, Any]] = collections.deque()
         self.events = 0  # event items in the queue
         self.overflows = 0
+        self.closing = False
         self.wake = asyncio.Event()
 
     def push(self, kind: int, a: Any = None, b: Any = None) -> None:
         self.queue.append((kind, a, b))
         self.events += kind == _EVENT
         self.wake.set()
+
+    @property
+    def pending_frames(self) -> int:
+        return len(self.queue) - self.events
 
     def push_event(self, seq: int, text: str) -> None:
         if self.events >= self.bound:  # too slow: drop the backlog, send a fresh snapshot instead
@@ -67,26 +89,68 @@ class Hub:
     """
 
     def __init__(self, core: Core, host: str = "127.0.0.1", port: int = 8765, *, queue_bound: int = QUEUE_BOUND,
-                 replay_limit: int = REPLAY_LIMIT, auth_timeout: float = AUTH_TIMEOUT):
+                 replay_limit: int = REPLAY_LIMIT, auth_timeout: float = AUTH_TIMEOUT,
+                 ssl_context: ssl.SSLContext | None = None, origins: list[str] | None = None,
+                 policy: Policy | None = None, max_conns_per_user: int = MAX_CONNS_PER_USER,
+                 rate: float = RATE, burst: float = BURST, clock=None):
         self.core, self.host, self.port = core, host, port
         self.queue_bound, self.replay_limit, self.auth_timeout = queue_bound, replay_limit, auth_timeout
+        self.ssl, self.origins = ssl_context, list(origins or [])
+        self.max_conns_per_user, self.rate, self.burst = max_conns_per_user, rate, burst
+        kw = {"clock": clock} if clock is not None else {}
+        self.sessions = Sessions(core.db_path, policy, commanding=lambda role: bool(core.actions_for(role)), **kw)
         self.clients: set[_Client] = set()
         self._server: Server | None = None
+        self._watcher: asyncio.Task | None = None
 
     async def start(self) -> None:
+        await self.sessions.start()
         self.core.subscribe(self._on_event)
         self.core.subscribe_status(self._on_store_status)
-        self._server = await serve(self._handle, self.host, self.port, max_size=MAX_FRAME,
-                                   compression=None, close_timeout=2)
+        # Exact Origin allow-list: no Origin (the desktop app) or one listed; anything else gets HTTP 403.
+        self._server = await serve(self._handle, self.host, self.port, max_size=MAX_FRAME, ssl=self.ssl,
+                                   origins=[None, *self.origins], compression=None, close_timeout=2)
         self.port = self._server.sockets[0].getsockname()[1]
+        self._watcher = asyncio.create_task(self._watch(), name="hub-session-watcher")
 
     async def stop(self) -> None:
         self.core.unsubscribe(self._on_event)
         self.core.unsubscribe_status(self._on_store_status)
+        if self._watcher is not None:
+            self._watcher.cancel()
+            await asyncio.gather(self._watcher, return_exceptions=True)
+            self._watcher = None
         if self._server is not None:
             self._server.close()  # closes every connection with 1001 (going away)
             await self._server.wait_closed()
             self._server = None
+        await self.sessions.close()
+
+    async def _watch(self) -> None:
+        """Close sockets of users logged out, changed role or disabled, and of expired sessions."""
+        while True:
+            await asyncio.sleep(WATCH_EVERY)
+            try:
+                users = await self.sessions.poll_users()
+            except Exception:
+                log.exception("session watcher: cannot read users")
+                continue
+            for client in list(self.clients):
+                role, disabled, epoch = users.get(client.user.name, ("", True, -1))
+                reason = ("disabled" if disabled else "role_changed" if role != client.user.role
+                          else "logged_out" if epoch != client.epoch
+                          else "session_expired" if self.sessions.expired(client.session) else "")
+                if reason:
+                    self._end(client, reason)
+
+    def _end(self, client: _Client, code: str, close: int = CLOSE_AUTH) -> None:
+        """Send error/<code> then close, without waiting (the watcher must not block on a client)."""
+        if client.closing:
+            return
+        client.closing = True
+        self.clients.discard(client)
+        log.info("closing %s's connection: %s", client.user.name, code)
+        asyncio.create_task(self._refuse(client.ws, code, _END_MESSAGES.get(code, code), close))
 
     def _on_event(self, event: dict) -> None:
         if not self.clients:
@@ -102,16 +166,24 @@ class Hub:
             client.push(_FRAME, text)
 
     async def _handle(self, ws: ServerConnection) -> None:
-        user, since = await self._authenticate(ws)
-        if user is None:
+        got = await self._authenticate(ws)
+        if got is None:
             return
-        client = _Client(ws, user, self.queue_bound)
+        user, since, digest, token = got
+        if sum(c.user.name == user.name for c in self.clients) >= self.max_conns_per_user:
+            await self._refuse(ws, "too_many_connections",
+                               f"user {user.name} already has {self.max_conns_per_user} connections", CLOSE_BUSY)
+            return
+        epoch = self.sessions.users.get(user.name, ("", False, 0))[2]
+        client = _Client(ws, user, self.queue_bound, digest, epoch, TokenBucket(self.rate, self.burst))
         # Same loop turn, no await: the client is registered at exactly this head seq.
         head = self.core.head_seq
         self.clients.add(client)
-        client.push(_FRAME, protocol.encode({
-            "type": "auth_ok", "user": user.name, "role": user.role, "centre": self.core.centre, "seq": head,
-            "relay": self.core.relay_url, "actions": self.core.actions_for(user.role)}))
+        ok = {"type": "auth_ok", "user": user.name, "role": user.role, "centre": self.core.centre, "seq": head,
+              "relay": self.core.relay_url, "actions": self.core.actions_for(user.role)}
+        if digest is not None:
+            ok.update(session=token, expires=self.sessions.expires(digest), ttl=self.sessions.policy.session_ttl)
+        client.push(_FRAME, protocol.encode(ok))
         if since is not None and since <= head and head - since <= self.replay_limit:
             if since < head:
                 client.push(_REPLAY, since, head)
@@ -129,57 +201,110 @@ class Hub:
             writer.cancel()
             log.info("client %s disconnected", user.name)
 
-    async def _authenticate(self, ws: ServerConnection) -> tuple[User | None, int | None]:
+    async def _authenticate(self, ws: ServerConnection) -> tuple[User, int | None, str | None, str] | None:
+        """(user, since, session digest or None, session token or "") or None (refused and closed)."""
         try:
             async with asyncio.timeout(self.auth_timeout):
                 raw = await ws.recv()
         except TimeoutError:
             await self._refuse(ws, "auth_required", f"send an auth frame within {self.auth_timeout:g} s")
-            return None, None
+            return None
         except ConnectionClosed:
-            return None, None
+            return None
         try:
             msg = protocol.decode_client(raw) if isinstance(raw, str) else None
         except ProtocolError as exc:
-            await self._refuse(ws, "auth_required", f"first frame must be auth ({exc.code}: {exc.message})")
-            return None, None
-        if msg is None or msg["type"] != "auth":
-            await self._refuse(ws, "auth_required", "first frame must be a text frame of type auth")
-            return None, None
-        user = self.core.authenticate(msg["token"])
-        if user is None:
-            log.warning("auth failed from %s", ws.remote_address)
-            await self._refuse(ws, "auth_failed", "unknown or disabled token")
-            return None, None
-        return user, msg.get("since")
+            await self._refuse(ws, "auth_required", f"first frame must be auth or login ({exc.code}: {exc.message})")
+            return None
+        if msg is None or msg["type"] not in ("auth", "login"):
+            await self._refuse(ws, "auth_required", "first frame must be a text frame of type auth or login")
+            return None
+        peer = str(ws.remote_address[0]) if ws.remote_address else ""
+        audit_args = {"method": "password" if msg["type"] == "login" else "token", "peer": peer,
+                      "client": str(msg.get("client") or "")[:100]}
+        try:
+            await self.sessions.poll_users()  # current epochs, so a change just before is not mistaken later
+            if msg["type"] == "login":
+                user, token, _expires = await self.sessions.login(msg["user"], msg["password"], msg.get("totp") or "")
+                digest = hash_token(token)
+            else:
+                token = ""
+                user, digest = await self.sessions.authenticate(msg["token"], peer)
+        except LoginRefused as exc:
+            log.warning("auth refused from %s: %s %s", peer, exc.code, exc.user[:64])
+            await self._audit(exc.user[:64], exc.role, "login", audit_args, False, exc.code)
+            await self._refuse(ws, "auth_failed" if exc.code == "auth_failed" else exc.code, exc.message)
+            return None
+        await self._audit(user.name, user.role, "login", audit_args, True)
+        return user, msg.get("since"), digest, token
 
-    async def _refuse(self, ws: ServerConnection, code: str, message: str) -> None:
+    async def _audit(self, user: str, role: str, action: str, args: dict, ok: bool, detail: str = "") -> None:
+        try:
+            await self.core.audit(user, role, action, args, ok, detail)
+        except Exception:  # the store is failing: refuse nothing more because of it, but say so
+            log.exception("audit of %s by %r failed", action, user)
+
+    async def _refuse(self, ws: ServerConnection, code: str, message: str, close: int = CLOSE_AUTH) -> None:
         try:
             await ws.send(protocol.encode(protocol.error(code, message)))
-            await ws.close(CLOSE_AUTH, code)
+            await ws.close(close, code)
         except ConnectionClosed:
             pass
 
     async def _read(self, client: _Client) -> None:
         try:
             async for raw in client.ws:
+                if client.closing:
+                    return
+                if not client.bucket.take():
+                    if client.bucket.abusive:
+                        self._end(client, "rate_limited", CLOSE_POLICY)
+                        return
+                    self._answer(client, protocol.error("rate_limited", f"more than {self.rate:g} frames/s: "
+                                                        "this one was dropped; slow down"))
+                    continue
+                self.sessions.touch(client.session)
                 if not isinstance(raw, str):
-                    client.push(_FRAME, protocol.encode(protocol.error("bad_json", "text frames only")))
+                    self._answer(client, protocol.error("bad_json", "text frames only"))
                     continue
                 try:
                     msg = protocol.decode_client(raw)
                 except ProtocolError as exc:
-                    client.push(_FRAME, protocol.encode(protocol.error(exc.code, exc.message)))
+                    self._answer(client, protocol.error(exc.code, exc.message))
                     continue
                 kind = msg["type"]
                 if kind == "ping":
-                    client.push(_FRAME, protocol.encode({"type": "pong"}))
-                elif kind == "auth":
-                    client.push(_FRAME, protocol.encode(protocol.error("bad_type", "already authenticated")))
+                    self._answer(client, {"type": "pong"})
+                elif kind in ("auth", "login"):
+                    self._answer(client, protocol.error("bad_type", "already authenticated"))
+                elif kind == "session":
+                    self._answer(client, {"type": "session", "expires": self.sessions.expires(client.session)})
+                elif kind == "unlock":
+                    ok = await self.sessions.check_password(client.user.name, msg["password"])
+                    await self._audit(client.user.name, client.user.role, "unlock", {}, ok, "" if ok else "auth_failed")
+                    self._answer(client, protocol.result_ok(msg["id"], {"unlocked": True}) if ok else
+                                 protocol.result_error(msg["id"], "auth_failed", "wrong password"))
+                elif kind == "logout":
+                    await self._logout(client)
+                    return
                 else:
-                    client.push(_FRAME, protocol.encode(await self._command(client.user, msg)))
+                    self._answer(client, await self._command(client.user, msg))
         except ConnectionClosed:
             pass
+
+    def _answer(self, client: _Client, msg: dict) -> None:
+        if client.pending_frames >= MAX_PENDING_FRAMES:  # it sends but does not read: never grow without bound
+            self._end(client, "not_reading", CLOSE_POLICY)
+            return
+        client.push(_FRAME, protocol.encode(msg))
+
+    async def _logout(self, client: _Client) -> None:
+        await self._audit(client.user.name, client.user.role, "logout", {}, True)
+        if client.session is not None:
+            await self.sessions.end(client.session)
+        for other in list(self.clients):  # every socket on the same session ends with it
+            if other is client or (client.session is not None and other.session == client.session):
+                self._end(other, "logged_out")
 
     async def _command(self, user: User, msg: dict) -> dict:
         cmd_id, action = msg["id"], msg["action"]

@@ -13,8 +13,12 @@ MAX_MESSAGE_BYTES = 64 * 1024
 # type -> required fields and their JSON types
 _CLIENT_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     "auth": {"token": (str,)},
+    "login": {"user": (str,), "password": (str,)},
     "command": {"id": (str,), "action": (str,)},
     "ping": {},
+    "session": {},
+    "unlock": {"id": (str,), "password": (str,)},
+    "logout": {},
 }
 _SERVER_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     "auth_ok": {"user": (str,), "role": (str,), "centre": (str,)},
@@ -24,6 +28,7 @@ _SERVER_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     "error": {"code": (str,), "message": (str,)},
     "pong": {},
     "status": {"store": (str,)},
+    "session": {},
 }
 EVENT_OPS = ("upsert", "delete")
 
@@ -69,7 +74,11 @@ def _decode(raw: str | bytes, types: dict[str, dict[str, tuple[type, ...]]], lim
         if not isinstance(args, dict):
             raise ProtocolError("bad_field", f"command.args: expected object, got {args!r:.60}")
         msg["args"] = args
-    if kind == "auth":
+    if kind == "login":
+        totp = msg.get("totp", "")
+        if not isinstance(totp, str) or len(totp) > 16 or len(msg["user"]) > 64 or len(msg["password"]) > 1024:
+            raise ProtocolError("bad_field", "login: user <= 64, password <= 1024, totp <= 16 characters")
+    if kind in ("auth", "login"):
         since = msg.get("since")
         if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
             raise ProtocolError("bad_field", f"auth.since: expected a seq >= 0 or null, got {since!r:.60}")
@@ -90,6 +99,10 @@ def decode_server(raw: str | bytes, limit: int = 64 * 1024 * 1024) -> dict[str, 
 
 def auth(token: str, since: int | None = None, client: str = "") -> dict[str, Any]:
     return {"type": "auth", "token": token, "since": since, "client": client}
+
+
+def login(user: str, password: str, totp: str = "", since: int | None = None, client: str = "") -> dict[str, Any]:
+    return {"type": "login", "user": user, "password": password, "totp": totp, "since": since, "client": client}
 
 
 def command(cmd_id: str, action: str, args: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -145,7 +145,7 @@ class ClientStore(QObject):
                 self._apply_status({"store": "ok"})
         elif kind == "status":
             self._apply_status(msg)
-        elif kind in ("result", "error", "pong"):
+        elif kind in ("result", "error", "pong", "session"):
             return
         else:
             raise ValueError(f"message.type: unknown message type {kind!r}")
@@ -166,6 +166,8 @@ class ClientStore(QObject):
         self.centre = str(msg.get("centre", ""))
         self.actions = frozenset(actions)
         self.relay_url = str(msg.get("relay") or "")
+        if isinstance(msg.get("session"), str):  # a password login: play URLs carry the session token
+            self.token = msg["session"]
         self.session_changed.emit()
 
     def _apply_snapshot(self, msg: dict[str, Any]) -> None:
@@ -288,7 +290,8 @@ class ClientStore(QObject):
         return exc.message or exc.code
 
     # ---- lifecycle ---------------------------------------------------------------------------
-    def start(self, url: str, token: str, client_name: str = "") -> None:
+    def start(self, url: str, token: str, client_name: str = "", *, ssl_context=None,
+              login: tuple[str, str, str] | None = None) -> None:
         """Connect to the hub at ``url`` in the background on the current (qasync) loop; resumes from
         ``seq`` if this store already holds a snapshot. Progress arrives as connection_changed."""
         if self._client is not None:
@@ -296,7 +299,7 @@ class ClientStore(QObject):
         client = HubClient(  # raises ValueError for a URL that is not ws://HOST:PORT
             url, token, client_name or f"cc-app@{socket.gethostname()}",
             since=self.seq if self.synced else None,
-            on_message=self.apply_message, on_state=self._on_state,
+            on_message=self.apply_message, on_state=self._on_state, ssl_context=ssl_context, login=login,
         )
         try:
             loop = asyncio.get_running_loop()
@@ -309,6 +312,13 @@ class ClientStore(QObject):
         self.token = token
         self._client = client
         client.start(loop)
+
+    async def logout(self) -> None:
+        """End the session on the hub and disconnect (the state is kept until the next start)."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.logout()
+        self._on_state(OFFLINE)
 
     async def stop(self) -> None:
         """Close the connection; the state is kept (a later start() resumes from ``seq``)."""
