@@ -24,6 +24,7 @@ FEATURES: list[str] = [
     "app.evaluation_view",
     "app.wall_control",
     "app.map_feature",
+    "app.dispatch_feature",
 ]
 
 

@@ -19,7 +19,7 @@ from backend.dispatch.notices import DemoNoticeGateway, NoticeGatewayError, Noti
 from backend.dispatch.radio import RadioCoordinator
 from backend.dispatch.sip import SipBridge, SipError
 from devices.radio_driver import GatewayError
-from devices.radio_gw import RadioCodecError
+from devices.radio_gw import ALL_CALL_ID, RadioCodecError
 from devices.transport import TransportError
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,7 @@ class Dispatch:
         record = await self.calls.open(kind={"P": "individual", "G": "group", "A": "all"}[kind], via="radio",
                                        by=user.name, **log_fields)
         radio.current_call = record["id"]
+        radio.current_target = (kind, ALL_CALL_ID if kind == "A" else target)
         await self._radio(record["id"], radio.gateway.call(kind, target))
         return {"call": record["id"], "via": "radio"}
 

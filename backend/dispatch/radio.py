@@ -28,6 +28,7 @@ class RadioCoordinator:
         transport: the SerialTransport (reopens by itself after an unplug).
         gateway: the RadioGateway driver.
         current_call: id of the `calls` record the gateway is carrying, or None.
+        current_target: (kind, target) of that call as the gateway reports it in +CALL lines.
         reports: how many reports were applied.
     """
 
@@ -37,6 +38,7 @@ class RadioCoordinator:
         self.transport = transport or SerialTransport(port, baudrate, on_state=self._on_transport)
         self.gateway = RadioGateway(self.transport, on_report=self._on_report)
         self.current_call: str | None = None
+        self.current_target: tuple[str, int] | None = None  # (kind, target) of the console's call
         self.reports = 0
 
     @property
@@ -117,7 +119,9 @@ class RadioCoordinator:
             await self.core.publish([Change(directory.ENTITY, "upsert", term["id"], term)], actor=ACTOR)
 
     async def _on_call_event(self, ev: radio_gw.CallEvent) -> None:
-        if ev.source == 0 and self.current_call is not None:  # the console's own call
+        if ev.source == 0:  # the console's own call; a late event of a call already replaced is ignored
+            if self.current_call is None or (ev.kind, ev.target) != self.current_target:
+                return
             if ev.state == "START":
                 await self.calls.set_state(self.current_call, "active")
             else:

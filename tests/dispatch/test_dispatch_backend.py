@@ -118,6 +118,10 @@ async def test_groups_all_call_patch_ptt_and_notices(rig):
     assert (await c.command("dispatch.ptt", {"on": False}))["ok"] and sim.commands[-1] == "AT+PTT=0"
     res = await c.command("dispatch.broadcast", {})
     assert res["ok"] and sim.commands[-2:] == ["AT+HANG", "AT+CALL=A,16777215"]
+    # the replaced group call's late +CALL END must not end the new all-call
+    await wait_record(c, "calls", res["result"]["call"], lambda r: r["state"] == "active")
+    await c.command("dispatch.ptt", {"on": False})  # a round trip: later events have been applied
+    assert record(c, "calls", res["result"]["call"])["state"] == "active"
     await c.command("dispatch.hangup", {})
     res = await c.command("dispatch.patch", {"a": 1, "b": 3})
     assert res["ok"] and sim.commands[-1] == "AT+PATCH=1,3,1"
