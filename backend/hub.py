@@ -53,6 +53,7 @@ class _Client:
         self.events = 0  # event items in the queue
         self.overflows = 0
         self.closing = False
+        self.ending: asyncio.Task | None = None
         self.wake = asyncio.Event()
 
     def push(self, kind: int, a: Any = None, b: Any = None) -> None:
@@ -143,14 +144,16 @@ class Hub:
                 if reason:
                     self._end(client, reason)
 
-    def _end(self, client: _Client, code: str, close: int = CLOSE_AUTH) -> None:
-        """Send error/<code> then close, without waiting (the watcher must not block on a client)."""
+    def _end(self, client: _Client, code: str, close: int = CLOSE_AUTH) -> asyncio.Task | None:
+        """Send error/<code> then close, in a task (the watcher must not block on a client); the
+        client's own reader awaits that task before its handler returns."""
         if client.closing:
-            return
+            return None
         client.closing = True
         self.clients.discard(client)
         log.info("closing %s's connection: %s", client.user.name, code)
-        asyncio.create_task(self._refuse(client.ws, code, _END_MESSAGES.get(code, code), close))
+        client.ending = asyncio.create_task(self._refuse(client.ws, code, _END_MESSAGES.get(code, code), close))
+        return client.ending
 
     def _on_event(self, event: dict) -> None:
         if not self.clients:
@@ -182,7 +185,9 @@ class Hub:
         ok = {"type": "auth_ok", "user": user.name, "role": user.role, "centre": self.core.centre, "seq": head,
               "relay": self.core.relay_url, "actions": self.core.actions_for(user.role)}
         if digest is not None:
-            ok.update(session=token, expires=self.sessions.expires(digest), ttl=self.sessions.policy.session_ttl)
+            ok.update(expires=self.sessions.expires(digest), ttl=self.sessions.policy.session_ttl)
+            if token:  # a new login: the session token to use from now on (in place of the password)
+                ok["session"] = token
         client.push(_FRAME, protocol.encode(ok))
         if since is not None and since <= head and head - since <= self.replay_limit:
             if since < head:
@@ -196,6 +201,8 @@ class Hub:
         writer = asyncio.create_task(self._write(client), name=f"hub-writer-{user.name}")
         try:
             await self._read(client)
+            if client.ending is not None:  # let the error frame and the close code go out first
+                await asyncio.gather(client.ending, return_exceptions=True)
         finally:
             self.clients.discard(client)
             writer.cancel()

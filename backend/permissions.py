@@ -14,10 +14,21 @@ from backend_client.models import ROLES
 DUTY = frozenset({"duty_officer", "admin"})
 WALL = frozenset({"wall_operator", "duty_officer", "admin"})
 AUDITOR = frozenset({"auditor"})
+REVIEW = DUTY | {"leader"}  # leaders review and decide; they do not operate
 
 EXPECTED: dict[str, frozenset[str]] = {
     "alert.ack": DUTY,
+    "alert.assign": DUTY,
+    "alert.escalate": DUTY,
     "incident.create": DUTY,
+    "incident.advance": DUTY,
+    "incident.evaluate": DUTY,
+    "incident.review": REVIEW,
+    "evaluation.report": REVIEW,
+    "plan.activate": DUTY,
+    "task.create": DUTY,
+    "task.update": DUTY,
+    "task.supervise": DUTY,
     "wall.take": WALL,
     "wall.set_cell": WALL,
     "wall.pause_tours": WALL,

@@ -54,14 +54,21 @@ def set_password(proc: BackendProc, name: str, password: str = PASSWORD) -> None
     assert out.returncode == 0, out.stderr
 
 
-def fresh_code(totp: pyotp.TOTP, used: set[str]) -> str:
-    """A code not used before (waits for the next 30 s step if needed: TOTP codes are single-use)."""
+def fresh_code(totp: pyotp.TOTP, used: set[int]) -> str:
+    """A code of a step newer than any used before. The hub accepts the previous, current and next
+    30 s step once each, in increasing order, so three logins per user fit in one step without waiting."""
     while True:
-        code = totp.now()
-        if code not in used:
-            used.add(code)
-            return code
+        step = int(time.time() // totp.interval)
+        for candidate in (step - 1, step, step + 1):
+            if candidate > max(used, default=0):
+                used.add(candidate)
+                return totp.at(candidate * totp.interval)
         time.sleep(0.5)
+
+
+def peek_code(totp: pyotp.TOTP, used: set[int]) -> str:
+    """The code fresh_code would give, without marking it used (for attempts the hub refuses earlier)."""
+    return fresh_code(totp, set(used))
 
 
 async def first_answer(url: str, first: dict, ctx: ssl.SSLContext | None = None, **kw) -> tuple[dict, object]:
