@@ -229,7 +229,7 @@ class DispatchPad(QWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
-        columns = max(1, (self._scroll.viewport().width() - 12) // 172)
+        columns = max(1, (self.width() - 40) // 172)
         if columns != self._columns:
             self._columns = columns
             self.refresh()

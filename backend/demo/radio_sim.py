@@ -145,6 +145,8 @@ class RadioSim:
         dt = 0.5
         since_status = since_emerg = 0.0
         since_gps = self.gps_every
+        for r in self.radios.values():  # a gateway reports every radio's status once it is up
+            await self.send(radio_gw.status_report(r.id, r.status))
         while True:
             await asyncio.sleep(dt)
             since_gps += dt
