@@ -37,7 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default=os.environ.get("CC_BACKEND", DEFAULT_BACKEND), metavar="ws://HOST:PORT",
                    help=f"the hub (default: $CC_BACKEND or {DEFAULT_BACKEND})")
     p.add_argument("--token", default=None, help="this user's token (default: $CC_TOKEN; prefer the variable, "
-                                                 "a command line is visible to other users)")
+                                                 "a command line is visible to other users); without one the "
+                                                 "app asks for user name, password and one-time code")
+    p.add_argument("--ca", type=Path, default=None, metavar="FILE",
+                   help="the hub's CA certificate for wss:// (default: $CC_CA, else tls/ca.pem beside the "
+                        "default database)")
+    p.add_argument("--idle-lock", type=float, default=10.0, metavar="MIN",
+                   help="lock the windows after this many minutes without input, for password logins (0: never)")
     p.add_argument("--screens", type=_screens, default=None, metavar="0,1",
                    help="screens to use: the wall covers each of them (default: all); other roles open on the first")
     p.add_argument("--layout", default=None, metavar="NAME", help="wall scene to show first (a file stem in --layouts)")
@@ -55,11 +61,20 @@ def parse_args(argv: list[str] | None = None, environ: dict[str, str] | None = N
     parser = build_parser()
     args = parser.parse_args(argv)
     args.token = args.token or environ.get("CC_TOKEN", "")
-    if not args.token:
-        parser.error("no token: give --token T or set CC_TOKEN (create one with: cc-backend user add NAME ROLE)")
     url = urlparse(args.backend)
     if url.scheme not in ("ws", "wss") or not url.hostname:
         parser.error(f"--backend: expected ws://HOST:PORT or wss://HOST:PORT, got {args.backend!r}")
+    if args.ca is None and environ.get("CC_CA"):
+        args.ca = Path(environ["CC_CA"])
+    if args.ca is None and url.scheme == "wss":
+        data_home = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        beside = Path(data_home) / "command-centre" / "tls" / "ca.pem"
+        if beside.is_file():
+            args.ca = beside
+    if url.scheme == "wss" and (args.ca is None or not args.ca.is_file()):
+        parser.error(f"--ca: wss:// needs the hub's CA certificate file (from cc-backend tls init); got {args.ca}")
+    if args.idle_lock < 0:
+        parser.error("--idle-lock: expected minutes >= 0")
     from app.i18n import choose_language  # Qt import deferred: --help must work without a display
     try:
         args.lang = choose_language(args.lang)
@@ -147,7 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     store.connection_changed.connect(lambda state: log.info("hub %s: %s", args.backend, state))
     if args.layout and args.role == "wall":
         take_first_scene(store, args.layout)
-    store.start(args.backend, args.token, client_name=f"{args.role}@{socket.gethostname()}")
+    from app.session import connect_session
+
+    session = connect_session(args, store, windows)  # token, or the login dialog and later the idle lock
 
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)

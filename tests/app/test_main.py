@@ -31,7 +31,7 @@ def test_token_from_the_environment_and_defaults():
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--role", "console"], "no token"),
+    (["--role", "console", "--backend", "wss://h:1", "--ca", "/no/such/ca.pem"], "--ca"),
     (["--role", "boss", "--token", "T"], "invalid choice: 'boss'"),
     (["--role", "wall", "--token", "T", "--screens", "0,x"], "--screens"),
     (["--role", "wall", "--token", "T", "--screens", "-1"], "--screens"),
