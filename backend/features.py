@@ -23,6 +23,7 @@ FEATURES: list[str] = [
     "backend.wall_linkage",
     "backend.incidents.feature",
     "backend.units_gnss",
+    "backend.cap_http",
 ]
 
 Stop = Callable[[], Awaitable[None]]

@@ -352,7 +352,8 @@ class Writer(threading.Thread):
                     conn.executemany(
                         "INSERT INTO camera_sources (id, url, sub_url, ptz) VALUES (?,?,?,?)",
                         [(s["id"], s["url"], s.get("sub_url") or "",
-                          json.dumps(s["ptz"]) if s.get("ptz") is not None else None)
+                          s["ptz"] if isinstance(s.get("ptz"), str)  # sealed text (backend/secrets.py)
+                          else json.dumps(s["ptz"]) if s.get("ptz") is not None else None)
                          for s in item.camera_sources],
                     )
                 if item.audit is not None:
