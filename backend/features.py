@@ -24,6 +24,8 @@ FEATURES: list[str] = [
     "backend.incidents.feature",
     "backend.units_gnss",
     "backend.cap_http",
+    "backend.room",
+    "backend.consultation",
 ]
 
 Stop = Callable[[], Awaitable[None]]

@@ -43,6 +43,11 @@ EXPECTED: dict[str, frozenset[str]] = {
     "dispatch.broadcast": DUTY,
     "dispatch.group.create": DUTY,
     "notice.send": DUTY,
+    "room.scene": frozenset({"duty_officer", "admin", "leader"}),  # the room panel is the leader's own
+    "consultation.start": frozenset({"duty_officer", "admin", "leader"}),
+    "consultation.end": frozenset({"duty_officer", "admin", "leader"}),
+    "decision.record": frozenset({"duty_officer", "admin", "leader"}),
+    "minutes.append": frozenset({"duty_officer", "admin", "leader"}),
     "audit.read": AUDITOR,
     "audit.export": AUDITOR,
 }

@@ -24,6 +24,7 @@ SCENES = {  # name: (title, order)
     "traffic": ("交通治堵", 6),
     "cameras-16": ("16 路监控", 7),
     "cameras-4": ("4 路监控", 8),
+    "consultation": ("坐席会商", 9),
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
