@@ -1,0 +1,305 @@
+"""Video wall benchmark (issue 9): scene switch, cold cell, CPU vs bare libvlc players, frames lost, RSS per tile.
+
+Side by side in one run, under its own Xvfb (1920x1080, software rendering), cameras through the real relay
+(demo clips 704x576@25 H.264 -> gst RTSP server -> camera relay -> HTTP-TS):
+- warm scene switch between two 16-cell scenes: hub event applied to the store -> window recomposed;
+- cold cell: hub event -> first frame (tile "playing"), p50/p95;
+- CPU of the wall (WallWindow, N = 1, 4, 9, 16 cells, 1920x1080) / CPU of N bare libvlc players rendering
+  the same streams into plain native windows of the same size with the same video output, and / N
+  decode-only players (--vout=dummy);
+- frames lost per minute at N = 16 (libvlc lost_pictures), displayed per second;
+- RSS per tile at N = 16.
+
+    .venv/bin/python bench/bench_wall.py [--seconds 15]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, figure, percentile, write_result  # noqa: E402
+
+CAMS = [f"cam-{i:02d}" for i in range(1, 17)]
+SIZE = (1920, 1080)
+
+
+# ------------------------------------------------------------------------------------------ children
+def _grid(n: int) -> int:
+    return int(math.ceil(math.sqrt(n)))
+
+
+def _scene(name: str, cams: list[str]) -> dict:
+    k = _grid(len(cams))
+    return {"schema": 1, "title": name, "order": 1, "grid": [k, k],
+            "cells": [{"pos": [i % k, i // k], "kind": "camera", "camera": c} for i, c in enumerate(cams)]}
+
+
+def _vlc_stats(medias) -> tuple[int, int, int]:
+    import vlc
+
+    lost = shown = decoded = 0
+    for media in medias:
+        if media is None:
+            continue
+        stats = vlc.MediaStats()
+        if media.get_stats(stats):
+            lost += stats.lost_pictures
+            shown += stats.displayed_pictures
+            decoded += stats.decoded_video
+    return lost, shown, decoded
+
+
+def _rss_mb() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def child_wall(args) -> dict:
+    """The real wall window, fed hub messages through the real ClientStore."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.wall_window import WallWindow
+    from backend_client.store import ClientStore
+
+    app = QApplication(sys.argv[:1])
+    layouts = Path(tempfile.mkdtemp(prefix="bench-wall-"))
+    (layouts / "idle.json").write_text(json.dumps({"schema": 1, "grid": [1, 1], "cells": [{"pos": [0, 0], "kind": "clock"}]}))
+    for n in (1, 4, 9, 16):
+        (layouts / f"n{n}.json").write_text(json.dumps(_scene(f"n{n}", CAMS[:n])))
+    (layouts / "n16b.json").write_text(json.dumps(_scene("n16b", list(reversed(CAMS)))))
+    store = ClientStore()
+    store.token = args.token
+    seq = [0]
+
+    def msg(kind: str, **kw):
+        seq[0] += 1
+        store.apply_message({"v": 1, "type": kind, "seq": seq[0], **kw})
+
+    msg("auth_ok", user="bench", role="wall_operator", centre="yk", relay=args.relay, actions=[])
+    cameras = [{"id": c, "name": c, "has_sub": True} for c in CAMS]
+    msg("snapshot", state={"cameras": cameras, "walls": [{"id": "main", "layout": "idle", "cells": {}}]})
+    wall = WallWindow(store, layouts)
+    wall.setGeometry(0, 0, *SIZE)
+    wall.show()
+
+    def pump(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.005)
+
+    def take(layout: str, cells: dict | None = None) -> None:
+        seq[0] += 1
+        store.apply_message({"v": 1, "type": "event", "seq": seq[0], "eid": f"yk-{seq[0]}", "ts": time.time(),
+                             "actor": "bench", "entity": "walls", "op": "upsert", "key": "main",
+                             "data": {"id": "main", "layout": layout, "cells": cells or {}}})
+
+    def medias():
+        return [t.player._media for t in wall.grid.tiles().values()]
+
+    pump(1.0)
+    out: dict = {"rss_idle_mb": _rss_mb()}
+    if args.mode == "cpu":
+        take(f"n{args.n}")
+        pump(args.warmup)
+        lost0, shown0, _ = _vlc_stats(medias())
+        cpu0, t0 = time.process_time(), time.monotonic()
+        pump(args.seconds)
+        cpu, wall_s = time.process_time() - cpu0, time.monotonic() - t0
+        lost, shown, decoded = _vlc_stats(medias())
+        out.update(cpu=cpu / wall_s, lost=lost - lost0, shown=shown - shown0, seconds=wall_s, rss_mb=_rss_mb(),
+                   playing=sum(t.state == "playing" for t in wall.grid.tiles().values()))
+    elif args.mode == "switch":
+        take("n16")
+        pump(args.warmup)
+        times = []
+        for i in range(20):
+            t0 = time.perf_counter()
+            take("n16b" if i % 2 == 0 else "n16")
+            app.processEvents()  # the recomposed window: layout, moves, repaints queued by the switch
+            times.append((time.perf_counter() - t0) * 1000)
+            pump(0.3)
+        out.update(switch_ms=times)
+    elif args.mode == "cold":
+        take("n1", {"0": {"kind": "camera", "camera": CAMS[0]}})
+        pump(args.warmup)
+        times = []
+        for i in range(1, 13):
+            cam = CAMS[i % len(CAMS)]
+            t0 = time.perf_counter()
+            take("n1", {"0": {"kind": "camera", "camera": cam}})
+            tile = wall.grid.tile_for(cam)
+            while tile is not None and tile.state != "playing" and time.perf_counter() - t0 < 10:
+                app.processEvents()
+                time.sleep(0.002)
+            times.append(time.perf_counter() - t0 if tile is not None and tile.state == "playing" else None)
+            pump(0.5)
+        out.update(cold_s=times)
+    wall.close()
+    return out
+
+
+def child_bare(args) -> dict:
+    """N bare libvlc players, each in a plain native window of the wall cell's size, same options."""
+    import vlc
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from widgets.video_player import VLC_ARGS
+    from widgets.wall_grid import SUB_STREAM_MAX_FRACTION
+
+    app = QApplication(sys.argv[:1])
+    rss0 = _rss_mb()
+    extra = ["--vout=dummy"] if args.mode == "dummy" else []
+    inst = vlc.Instance(list(VLC_ARGS) + extra)
+    k = _grid(args.n)
+    w, h = SIZE[0] // k, SIZE[1] // k
+    players, windows, medias = [], [], []
+    for i, cam in enumerate(CAMS[:args.n]):
+        player = inst.media_player_new()
+        if args.mode != "dummy":
+            win = QWidget()
+            win.setWindowFlags(Qt.WindowType.FramelessWindowHint)
+            win.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
+            win.setUpdatesEnabled(False)
+            win.setGeometry((i % k) * w, (i // k) * h, w, h)
+            win.show()
+            windows.append(win)
+            player.set_xwindow(int(win.winId()))
+        sub = "&stream=sub" if 1 / (k * k) <= SUB_STREAM_MAX_FRACTION else ""  # the stream the wall plays there
+        media = inst.media_new(f"{args.relay}/cam/{cam}.ts?token={args.token}{sub}")
+        player.set_media(media)
+        player.play()
+        players.append(player)
+        medias.append(media)
+
+    def pump(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.005)
+
+    pump(args.warmup)
+    lost0, shown0, _ = _vlc_stats(medias)
+    cpu0, t0 = time.process_time(), time.monotonic()
+    pump(args.seconds)
+    cpu, wall_s = time.process_time() - cpu0, time.monotonic() - t0
+    lost, shown, decoded = _vlc_stats(medias)
+    for p in players:
+        p.stop()
+    return {"cpu": cpu / wall_s, "lost": lost - lost0, "shown": shown - shown0, "decoded": decoded,
+            "seconds": wall_s, "rss_mb": _rss_mb(), "rss_idle_mb": rss0}
+
+
+# ------------------------------------------------------------------------------------------ parent
+def run_child(display: str, relay, mode: str, n: int, seconds: float, warmup: float) -> dict:
+    env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, __file__, "--child", mode, "--n", str(n), "--seconds", str(seconds), "--warmup",
+           str(warmup), "--relay", relay.base_url, "--token", relay.token]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"child {mode} {n} failed: {out.stderr[-2000:]}")
+    return json.loads(line[7:])
+
+
+def start_xvfb() -> tuple[subprocess.Popen, str]:
+    for n in range(200, 260):
+        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
+            break
+    proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", f"{SIZE[0]}x{SIZE[1]}x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while not Path(f"/tmp/.X11-unix/X{n}").exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("Xvfb did not start")
+        time.sleep(0.05)
+    return proc, f":{n}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--child", default="")
+    ap.add_argument("--n", type=int, default=16)
+    ap.add_argument("--seconds", type=float, default=15.0)
+    ap.add_argument("--warmup", type=float, default=6.0)
+    ap.add_argument("--relay", default="")
+    ap.add_argument("--token", default="")
+    args = ap.parse_args()
+    if args.child:
+        args.mode = args.child.split(":")[-1]
+        result = child_wall(args) if args.child.startswith("wall") else child_bare(args)
+        print("RESULT " + json.dumps(result), flush=True)
+        return 0
+
+    from backend.demo import clips as clipgen
+    from tests.helpers.rtsp import RelayProc, RtspServer, have_rtsp_server
+
+    missing = have_rtsp_server()
+    if missing:
+        print(f"bench_wall: skipped: {missing}", file=sys.stderr)
+        return 0
+    clip_dir = ROOT / "var" / "bench-wall-clips"
+    clipgen.make_clips(clip_dir, [clipgen.ClipSpec(f"w{i}", width=704, height=576, fps=25, gop=50, kbps=1500,
+                                                    seconds=12) for i in range(1, 5)])
+    work = Path(tempfile.mkdtemp(prefix="bench-wall-"))
+    xvfb, display = start_xvfb()
+    rtsp = RtspServer(clip_dir).start()
+    relay = RelayProc(work / "relay", [{"id": c, "url": rtsp.url(f"w{i % 4 + 1}"), "sub_url": rtsp.url(f"w{i % 4 + 1}")}
+                             for i, c in enumerate(CAMS)],
+                      token="bench-token").start()
+    figures = []
+    try:
+        run_child(display, relay, "bare:dummy", 16, 1, args.warmup)  # the relay pulls on demand: wake the cameras
+        switch = run_child(display, relay, "wall:switch", 16, 0, args.warmup)
+        figures.append(figure("scene switch 16->16 cells, warm, p50", round(percentile(switch["switch_ms"], 50), 2), "ms",
+                              goal="<= 16.7"))
+        figures.append(figure("scene switch 16->16 cells, warm, p95", round(percentile(switch["switch_ms"], 95), 2), "ms",
+                              goal="<= 16.7"))
+        cold = run_child(display, relay, "wall:cold", 1, 0, args.warmup)
+        got = [t for t in cold["cold_s"] if t is not None]
+        figures.append(figure("cold cell: event -> first frame, p50", round(percentile(got, 50) or -1, 3), "s"))
+        figures.append(figure("cold cell: event -> first frame, p95", round(percentile(got, 95) or -1, 3), "s",
+                              goal="<= 0.5", failed=len(cold["cold_s"]) - len(got)))
+        at16 = {}
+        for n in (1, 4, 9, 16):
+            wall = run_child(display, relay, "wall:cpu", n, args.seconds, args.warmup)
+            bare = run_child(display, relay, "bare:bare", n, args.seconds, args.warmup)
+            dummy = run_child(display, relay, "bare:dummy", n, args.seconds, args.warmup)
+            figures.append(figure(f"CPU wall N={n} / bare players", round(wall["cpu"] / bare["cpu"], 3), "ratio",
+                                  goal="<= 1.05", baseline=round(bare["cpu"], 3), ratio=round(wall["cpu"] / bare["cpu"], 3),
+                                  wall_cpu=round(wall["cpu"], 3), playing=wall["playing"]))
+            figures.append(figure(f"CPU wall N={n} / decode-only players", round(wall["cpu"] / dummy["cpu"], 3), "ratio",
+                                  baseline=round(dummy["cpu"], 3), ratio=round(wall["cpu"] / dummy["cpu"], 3)))
+            if n == 16:
+                at16 = {"wall": wall, "bare": bare}
+        w, b = at16["wall"], at16["bare"]
+        figures.append(figure("frames lost per minute, wall N=16", round(w["lost"] / w["seconds"] * 60, 1), "frames/min",
+                              goal="0", baseline=round(b["lost"] / b["seconds"] * 60, 1)))
+        figures.append(figure("frames displayed per second, wall N=16", round(w["shown"] / w["seconds"], 1), "fps",
+                              goal=f"{16 * 25}", baseline=round(b["shown"] / b["seconds"], 1)))
+        per_tile = (w["rss_mb"] - w["rss_idle_mb"]) / 16
+        figures.append(figure("RSS per tile, wall N=16", round(per_tile, 1), "MB", goal="<= 15",
+                              baseline=round((b["rss_mb"] - b["rss_idle_mb"]) / 16, 1)))
+    finally:
+        relay.stop()
+        rtsp.stop()
+        xvfb.terminate()
+        xvfb.wait(timeout=10)
+    write_result("wall", figures, notes="CPU is each client process's own CPU (process_time); Xvfb's is not "
+                                        "counted on either side. Baselines: bare libvlc players, same VLC_ARGS, "
+                                        "plain native windows of the cell size; decode-only: --vout=dummy.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
