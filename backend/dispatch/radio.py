@@ -60,7 +60,7 @@ class RadioCoordinator:
                 await self.gateway.poll()
             except Exception as exc:
                 log.warning("radio gateway: poll after connect failed: %s", exc)
-        elif self.current_call is not None:
+        elif state == "disconnected" and self.current_call is not None:
             call, self.current_call = self.current_call, None
             await self.calls.set_state(call, "failed", f"radio gateway disconnected: {detail or ''}")
 
