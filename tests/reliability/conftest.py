@@ -90,3 +90,14 @@ class Collector:
     async def close(self):
         await self.ws.close()
         self._task.cancel()
+
+
+@pytest.fixture
+def backend(tmp_path):
+    from tests.helpers.backend_proc import start_backend
+
+    proc = start_backend(tmp_path)
+    try:
+        yield proc
+    finally:
+        proc.stop()

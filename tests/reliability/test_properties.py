@@ -1,0 +1,140 @@
+"""Property tests, 10,000 cases each, no case over 1 s: the websocket envelope codec and layout files."""
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from backend_client import protocol
+from backend_client.layouts import CELL_KINDS, Cell, Layout, LayoutError, parse_layout
+
+TEN_K = settings(max_examples=10_000, deadline=1000, suppress_health_check=[HealthCheck.too_slow],
+                 database=None)
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**63), st.floats(allow_nan=False,
+                    allow_infinity=False), st.text(max_size=20))
+json_values = st.recursive(scalars, lambda c: st.one_of(st.lists(c, max_size=4),
+                                                        st.dictionaries(st.text(max_size=6), c, max_size=3)),
+                           max_leaves=6)
+ids = st.text(min_size=1, max_size=12)
+types = st.sampled_from(["auth", "command", "ping", "event", "snapshot", "result", "error", "pong", "status",
+                         "login", "session", "bogus", "", None, 1])
+envelopes = st.fixed_dictionaries({}, optional={
+    "v": st.one_of(st.just(1), scalars), "type": types, "token": st.one_of(st.text(max_size=10), scalars),
+    "id": st.one_of(ids, scalars), "action": st.one_of(ids, scalars), "args": json_values,
+    "since": st.one_of(st.none(), st.integers(-5, 2**40), scalars), "seq": st.one_of(st.integers(0, 2**40), scalars),
+    "eid": st.one_of(ids, scalars), "entity": st.one_of(ids, scalars), "op": st.one_of(
+        st.sampled_from(["upsert", "delete", "merge"]), scalars), "key": st.one_of(ids, scalars),
+    "data": json_values, "state": json_values, "ok": scalars, "code": scalars, "message": scalars,
+    "store": scalars, "user": scalars, "password": scalars, "totp": scalars,
+})
+
+
+def _decode_both(raw):
+    out = []
+    for decode in (protocol.decode_client, protocol.decode_server):
+        try:
+            out.append(decode(raw))
+        except protocol.ProtocolError as exc:
+            assert exc.code in ("too_large", "bad_json", "bad_envelope", "bad_version", "bad_type", "bad_field")
+            out.append(None)
+    return out
+
+
+@TEN_K
+@given(st.one_of(st.text(max_size=200), st.binary(max_size=200)))
+def test_envelope_decode_of_any_text_or_bytes_raises_only_protocol_errors(raw):
+    _decode_both(raw)
+
+
+@TEN_K
+@given(envelopes)
+def test_envelope_decode_of_any_object_is_a_protocol_error_or_a_valid_message(msg):
+    raw = json.dumps(msg)
+    for decoded in _decode_both(raw):
+        if decoded is not None:
+            assert decoded["v"] == 1 and isinstance(decoded["type"], str)
+            if decoded["type"] == "command":
+                assert isinstance(decoded["args"], dict)
+
+
+commands = st.builds(protocol.command, ids, st.text(min_size=1, max_size=20),
+                     st.dictionaries(st.text(max_size=8), json_values, max_size=4))
+events = st.builds(lambda seq, key, data, op: {"type": "event", "seq": seq, "eid": f"yk-{seq}", "ts": 1.5,
+                                               "actor": "x", "entity": "alerts", "op": op, "key": key,
+                                               "data": data if op == "upsert" else None},
+                   st.integers(1, 2**53), ids, st.dictionaries(st.text(max_size=8), json_values, max_size=4),
+                   st.sampled_from(protocol.EVENT_OPS))
+statuses = st.builds(lambda s, r, d, t: protocol.status_frame({"state": s, "reason": r, "detail": d, "since": t}),
+                     st.sampled_from(["ok", "fault"]), st.sampled_from(["", "disk_full", "read_only", "io_error"]),
+                     st.text(max_size=40), st.floats(0, 2e9))
+
+
+@TEN_K
+@given(st.one_of(commands, st.builds(protocol.auth, st.text(max_size=40), st.one_of(st.none(), st.integers(0, 2**40))),
+                 events, statuses))
+def test_envelope_encode_then_decode_gives_the_message_back(msg):
+    raw = protocol.encode(msg)
+    decode = protocol.decode_client if msg["type"] in ("command", "auth") else protocol.decode_server
+    if len(raw.encode()) > protocol.MAX_MESSAGE_BYTES and decode is protocol.decode_client:
+        return
+    assert decode(raw) == {"v": 1, **json.loads(json.dumps(msg))}
+
+
+# -- layout files -------------------------------------------------------------------------------------------
+@st.composite
+def layouts(draw):
+    """A valid layout: cells placed on free grid squares, any kind, optional fields."""
+    cols, rows = draw(st.integers(1, 8)), draw(st.integers(1, 8))
+    free = {(c, r) for c in range(cols) for r in range(rows)}
+    cells = []
+    for _ in range(draw(st.integers(0, 10))):
+        if not free:
+            break
+        col, row = draw(st.sampled_from(sorted(free)))
+        w = draw(st.integers(1, cols - col))
+        h = draw(st.integers(1, rows - row))
+        squares = {(col + dc, row + dr) for dc in range(w) for dr in range(h)}
+        if not squares <= free:
+            w = h = 1
+            squares = {(col, row)}
+        free -= squares
+        kind = draw(st.sampled_from(CELL_KINDS))
+        cells.append(Cell(col, row, kind, w, h,
+                          camera=draw(ids) if kind == "camera" else "",
+                          cameras=tuple(draw(st.lists(ids, min_size=1, max_size=3))) if kind == "tour" else (),
+                          dwell=float(draw(st.integers(1, 3600))) if kind == "tour" else 10.0,
+                          text=draw(st.text(max_size=10)),
+                          title=draw(st.text(max_size=10)),
+                          alarm=draw(st.booleans()) if kind in ("camera", "tour", "empty") else False))
+    return Layout("fuzz", draw(st.text(max_size=10)), cols, rows, tuple(cells), draw(st.text(max_size=6)),
+                  draw(st.integers(-1000, 1000)))
+
+
+@TEN_K
+@given(layouts())
+def test_layout_write_then_read_gives_the_same_scene(layout):
+    doc = json.loads(json.dumps(layout.to_json(), ensure_ascii=False))
+    back = parse_layout(doc, "layouts/fuzz.json", "fuzz")
+    assert (back.cols, back.rows, back.cells, back.title, back.order) == \
+        (layout.cols, layout.rows, layout.cells, layout.title, layout.order)
+
+
+@st.composite
+def mutated_layouts(draw):
+    """A valid layout document with one random field replaced by a random JSON value."""
+    doc = draw(layouts()).to_json()
+    target = doc
+    if doc["cells"] and draw(st.booleans()):
+        target = doc["cells"][draw(st.integers(0, len(doc["cells"]) - 1))]
+    key = draw(st.sampled_from(sorted(target) + ["span", "pos", "extra"]))
+    target[key] = draw(json_values)
+    return doc
+
+
+@TEN_K
+@given(st.one_of(mutated_layouts(), json_values))
+def test_layout_parse_of_any_document_is_a_layout_or_a_layout_error_naming_the_file(doc):
+    try:
+        parse_layout(doc, "layouts/fuzz.json", "fuzz")
+    except LayoutError as exc:
+        assert str(exc).startswith("layouts/fuzz.json")
