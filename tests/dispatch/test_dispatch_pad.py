@@ -142,7 +142,6 @@ def test_console_f6_calls_a_radio_through_backend_and_serial_port(qapp, qtbot, t
         loop.run_until_complete(asyncio.sleep(0.3))
         DOCS.mkdir(exist_ok=True)
         window.grab().save(str(tmp_path / "console.png"))
-        window.findChild(type(window.dispatch_pad.parent()), "dispatchDock")
         pad.grab().save(str(DOCS / "dispatch.png"))
         run_soon(loop, lambda: window.dispatch_actions[8].trigger())  # Ctrl+H: hang up everything
         run_until(loop, lambda: all(c.get("state") not in ("dialing", "ringing", "active")
