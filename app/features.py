@@ -25,6 +25,7 @@ FEATURES: list[str] = [
     "app.wall_control",
     "app.map_feature",
     "app.dispatch_feature",
+    "app.leader_view",
 ]
 
 
