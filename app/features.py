@@ -26,6 +26,7 @@ FEATURES: list[str] = [
     "app.map_feature",
     "app.dispatch_feature",
     "app.leader_view",
+    "app.store_alarm",
 ]
 
 
