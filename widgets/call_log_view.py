@@ -32,8 +32,8 @@ def describe(call: dict) -> str:
     parts = [started, kind_name(call.get("kind", "")), call.get("label", ""), state_name(call.get("state", ""))]
     if call.get("duration") is not None:
         parts.append(tr("%1 s").replace("%1", f"{call['duration']:.0f}"))
-    if call.get("incident_id"):
-        parts.append(f"[{call['incident_id']}]")
+    if call.get("incident"):
+        parts.append(f"[{call['incident']}]")
     if (call.get("recording") or {}).get("audio"):
         parts.append("♪")
     return "  ".join(p for p in parts if p)

@@ -2,12 +2,12 @@
 
     {"id": "yk-CALL-20261125-0007", "kind": "individual" | "group" | "all" | "patch" | "ptt",
      "via": "radio" | "sip", "terminals": ["radio-3307001"], "group": "", "unit": "", "label": "…",
-     "incident_id": "yk-INC-00003" | "", "by": "wang", "state": "dialing" | "ringing" | "active" | "ended"
+     "incident": "yk-INC-00003" | "", "by": "wang", "state": "dialing" | "ringing" | "active" | "ended"
      | "busy" | "no_answer" | "failed", "detail": "", "started": t, "answered": t | None,
      "ended": t | None, "duration": s | None,
      "recording": {"audio": ["/…/dump-…-enc.wav", "/…-dec.wav"], "format": "wav", "note": ""}}
 
-The incident timeline reads calls by ``incident_id`` (each change is an event with seq and actor).
+The incident timeline reads calls by ``incident`` (each change is an event with seq and actor).
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class CallLog:
         now = time.time()
         note = "" if via == "sip" else "audio stays on the radio network; metadata only"
         record = {"id": self._next_id(), "kind": kind, "via": via, "terminals": list(terminals), "group": group,
-                  "unit": unit, "label": label, "incident_id": incident_id, "by": by, "state": state, "detail": "",
+                  "unit": unit, "label": label, "incident": incident_id, "by": by, "state": state, "detail": "",
                   "started": now, "answered": now if state == "active" else None, "ended": None, "duration": None,
                   "recording": {"audio": [], "format": "wav" if via == "sip" else "", "note": note}}
         await self.core.publish([Change(ENTITY, "upsert", record["id"], record)], actor=by)

@@ -232,7 +232,7 @@ class Dispatch:
             recipients.append({"id": tid, "address": t.get("address", ""), "presence": t.get("presence", "")})
         try:
             record = await self.notices.send(group=g["id"], recipients=recipients, text=text.strip(), by=user.name,
-                                             incident_id=self._incident(args))
+                                             incident_id=self._incident(args), group_name=g.get("name", ""))
         except NoticeGatewayError as exc:
             raise CommandError("unavailable", str(exc)) from None
         return {"notice": record["id"], "recipients": len(recipients)}

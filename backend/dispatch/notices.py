@@ -5,7 +5,8 @@ Gateway protocol (websocket, JSON text frames), the same for our demo gateway an
     ← {"type": "accepted", "id": …}
     ← {"type": "delivery", "id": …, "recipient": terminal id, "state": "sent" | "delivered" | "read" | "failed",
        "detail": "…"}
-The `notices` entity: {"id", "group", "text", "incident_id", "by", "sent", "gateway",
+The `notices` entity (shared with the incident loop's plan notices, whose fields it keeps): {"id", "incident",
+"to": group id, "kind": "group", "to_name", "text", "created", "by", "group", "gateway",
 "recipients": {terminal id: {"state": "queued" | "sent" | "delivered" | "read" | "failed", "at": t, "detail"}}}.
 """
 from __future__ import annotations
@@ -89,14 +90,15 @@ class NoticeService:
         self._n += 1
         return f"{self.core.centre}-NTC-{int(time.time() * 1000)}-{self._n}"
 
-    async def send(self, *, group: str, recipients: list[dict], text: str, by: str, incident_id: str = "") -> dict:
+    async def send(self, *, group: str, recipients: list[dict], text: str, by: str, incident_id: str = "",
+                   group_name: str = "") -> dict:
         """Publish the notice (every recipient "queued"), then hand it to the gateway."""
         if self._ws is None:
             raise NoticeGatewayError(f"notice gateway {self.url} is not connected")
         nid = self._next_id()
         now = time.time()
-        record = {"id": nid, "group": group, "text": text, "incident_id": incident_id, "by": by, "sent": now,
-                  "gateway": self.url,
+        record = {"id": nid, "incident": incident_id, "to": group, "kind": "group", "to_name": group_name or group,
+                  "group": group, "text": text, "by": by, "created": now, "gateway": self.url,
                   "recipients": {r["id"]: {"state": "queued", "at": now, "detail": ""} for r in recipients}}
         await self.core.publish([Change(ENTITY, "upsert", nid, record)], actor=by)
         try:

@@ -81,7 +81,7 @@ async def test_dispatch_from_an_incident_is_a_logged_call_in_its_timeline(rig):
     assert res["ok"], res
     call_id = res["result"]["call"]
     call = await wait_record(c, "calls", call_id, lambda r: r["state"] == "active")
-    assert call["incident_id"] == inc_id and call["terminals"] == ["radio-3307004"] and call["by"]
+    assert call["incident"] == inc_id and call["terminals"] == ["radio-3307004"] and call["by"]
     assert "AT+CALL=P,3307004" in sim.commands
     res = await c.command("dispatch.hangup", {"call": call_id})
     assert res["ok"] and res["result"]["ended"] == [call_id]
@@ -89,7 +89,7 @@ async def test_dispatch_from_an_incident_is_a_logged_call_in_its_timeline(rig):
     assert call["duration"] is not None and sim.commands[-1] == "AT+HANG"
     # the incident timeline: every call event with this incident id, in seq order, with its actor
     timeline = [m for m in c.received if m["type"] == "event" and m["entity"] == "calls"
-                and m["data"]["incident_id"] == inc_id]
+                and m["data"]["incident"] == inc_id]
     assert [m["data"]["state"] for m in timeline][0] == "dialing" and timeline[-1]["data"]["state"] == "ended"
     assert proc.audit_last()["action"] == "dispatch.hangup"
     # a radio that is off duty does not answer: the call fails, is logged, and the command says why
@@ -136,6 +136,7 @@ async def test_groups_all_call_patch_ptt_and_notices(rig):
     notice = await wait_record(c, "notices", nid, lambda r: all(v["state"] in ("delivered", "read", "failed")
                                                                for v in r["recipients"].values()))
     assert len(notice["recipients"]) == res["result"]["recipients"] >= 1
+    assert notice["to"] == "TG-100" and notice["kind"] == "group" and notice["to_name"] == "公安全体"
     bad = await c.command("notice.send", {"group": "TG-100", "text": ""})
     assert not bad["ok"] and bad["error"]["code"] == "bad_args"
     await c.close()

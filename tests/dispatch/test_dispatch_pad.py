@@ -77,7 +77,7 @@ def test_pad_renders_store_state_and_emits_commands(qtbot, store, feed):
     for i, state in enumerate(("ended", "busy", "active")):
         feed.event("calls", {"id": f"yk-CALL-{i}", "kind": "individual", "label": ts[i]["name"], "state": state,
                              "terminals": [ts[i]["id"]], "started": now + i, "duration": 3.0 if i < 2 else None,
-                             "incident_id": "yk-INC-00001" if i == 0 else "",
+                             "incident": "yk-INC-00001" if i == 0 else "",
                              "recording": {"audio": ["/x/dump-dec.wav"] if i == 0 else []}})
     log = pad.call_log
     assert log.list.count() == 3 and "yk-INC-00001" in log.list.item(2).text()

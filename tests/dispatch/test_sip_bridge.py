@@ -74,7 +74,7 @@ async def test_call_answered_then_hung_up_with_recording(call_rig):
     assert (await c.command("dispatch.hangup", {"call": call_id}))["ok"]
     states = await call_states(c, call_id, ("ended", "failed"))
     final = states[-1]
-    assert final["state"] == "ended" and final["incident_id"] == inc and final["duration"] >= 0.5
+    assert final["state"] == "ended" and final["incident"] == inc and final["duration"] >= 0.5
     audio = final["recording"]["audio"]
     assert len(audio) == 2
     for path in audio:
