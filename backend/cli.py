@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cameras", type=Path, default=None, help="camera list file (JSON)")
     p.add_argument("--relay-port", type=int, default=8780)
     p.add_argument("--no-relay", action="store_true", help="do not start or adopt the camera relay")
+    p.add_argument("--keep-relay", action="store_true",
+                   help="leave the camera relay playing when the backend stops (restarts keep the wall's video)")
     p.add_argument("--centre", default="yk", help="centre id, prefix of event ids")
     p.add_argument("--layouts", type=Path, default=None, help="folder of wall scenes (default: the repo's layouts/)")
     p.add_argument("--auth-timeout", type=float, default=10.0, help=argparse.SUPPRESS)
@@ -163,7 +165,8 @@ async def _start_relay(core, args):
     except ImportError as exc:
         log.warning("camera relay not available (%s); continuing without it", exc)
         return None
-    sup = RelaySupervisor(core, host=args.host, port=args.relay_port, state_dir=Path(args.db).resolve().parent)
+    sup = RelaySupervisor(core, host=args.host, port=args.relay_port, state_dir=Path(args.db).resolve().parent,
+                          keep_relay=True if getattr(args, "keep_relay", False) else None)
     try:
         await sup.start()
     except Exception:  # no video, but alerts and commands must keep working
