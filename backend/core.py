@@ -309,10 +309,21 @@ class Core:
         return sorted(a for a, (roles, _h) in self._actions.items() if role in roles)
 
     async def audit(self, user: str, role: str, action: str, args: dict, ok: bool, detail: str = "") -> None:
-        """Append one hash-chained audit row (its own transaction)."""
+        """Append one hash-chained audit row (its own transaction).
+
+        While the store is in a fault the row is queued with the held writes and this returns at once
+        (a login or a view must not wait for the disk; the row is committed, in order, on recovery).
+        """
         record = {"user": user, "role": role, "action": action, "args": json.loads(_dumps(args or {})),
                   "ok": bool(ok), "detail": detail}
-        await self._submit(store.WriteItem([], user or "system", record))
+        submitted = self._submit(store.WriteItem([], user or "system", record))
+        if self.store_status["state"] == "ok":
+            await submitted
+            return
+        task = asyncio.ensure_future(submitted)
+        task.add_done_callback(lambda t: t.cancelled() or t.exception() is None or log.error(
+            "held audit row %s by %s not stored: %s", action, user, t.exception()))
+        await asyncio.sleep(0)  # let it reach the writer queue now, in submission order
 
     async def run_command(self, user: User, action: str, args: dict) -> Any:
         """Role check (deny by default), handler, audit row with the handler's first change.
