@@ -188,7 +188,7 @@ def _parse_only_caperror(data: bytes) -> None:
         Alert.from_dict(rec)
 
 
-@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10_000, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=2048))
 def test_arbitrary_bytes(data):
     _parse_only_caperror(data)
@@ -217,7 +217,7 @@ def mutated(draw):
     return bytes(doc)
 
 
-@settings(max_examples=1400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10_000, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_mutated_valid_documents(data):
     _parse_only_caperror(data)

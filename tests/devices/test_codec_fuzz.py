@@ -4,7 +4,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from devices import pelco_d
 from devices.nmea import NmeaDecoder
 
-FUZZ = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=10_000, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
 
 # Bytes biased towards the interesting ones, so that sync bytes, separators and digits meet.
 pelco_bytes = st.lists(st.one_of(st.integers(0, 255), st.sampled_from([0xFF, 0x00, 0x01, 0x07])),
@@ -102,7 +102,7 @@ def test_nmea_decoder_never_raises_on_raw_bytes(data):
     dec.feed(b"\n")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=10_000, deadline=1000)
 @given(lat=st.floats(-89.999, 89.999), lon=st.floats(-179.999, 179.999), noise=st.binary(max_size=30),
        cut=st.integers(0, 120))
 def test_nmea_position_round_trip_through_noise(lat, lon, noise, cut):
