@@ -122,7 +122,7 @@ class Core:
                  or isinstance(s.get("ptz"), dict)]
         if plain:  # a database from before secrets were sealed: seal them now
             await self.set_camera_sources(self.camera_sources())
-            log.info("secrets: sealed %d camera sources stored in plain text", len(plain))
+            log.info("camera sources: sealed %d stored in plain text", len(plain))
         log.info("store %s: head seq %d, %s", self.db_path, self.head_seq,
                  ", ".join(f"{len(v)} {k}" for k, v in self._state.items()))
         return self

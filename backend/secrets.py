@@ -52,7 +52,7 @@ def load_key(state_dir: str | Path) -> bytes:
             pass
         finally:
             tmp.unlink()
-        log.info("secrets: new key in %s", path)
+        log.debug("new key for camera sources in %s", path)
         return load_key(state_dir)
     if path.stat().st_mode & 0o077:
         os.chmod(path, 0o600)
