@@ -12,21 +12,21 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QLabel, QMainWindow, QSizePolicy, QToolBar
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("StoreAlarm", text)
 
 
 def message_for(status: dict) -> str:
     """The banner text for a status, "" when the store is fine."""
     if status.get("store", "ok") == "ok":
         return ""
-    reasons = {"disk_full": _tr("the disk is full"), "read_only": _tr("the disk is read-only"),
-               "io_error": _tr("the disk reports I/O errors")}
-    why = reasons.get(status.get("reason", ""), _tr("writes fail"))
+    reasons = {"disk_full": QCoreApplication.translate("StoreAlarm", "the disk is full"),
+               "read_only": QCoreApplication.translate("StoreAlarm", "the disk is read-only"),
+               "io_error": QCoreApplication.translate("StoreAlarm", "the disk reports I/O errors")}
+    why = reasons.get(status.get("reason", ""), QCoreApplication.translate("StoreAlarm", "writes fail"))
     since = status.get("since") or 0.0
     when = time.strftime("%H:%M:%S", time.localtime(since)) if since else ""
-    text = _tr("STORE FAULT since {when}: {why}. New commands are refused; incoming data is held and "
-               "saved when the disk recovers. Call the system administrator.")
+    text = QCoreApplication.translate(
+        "StoreAlarm", "STORE FAULT since {when}: {why}. New commands are refused; incoming data is held and "
+        "saved when the disk recovers. Call the system administrator.")
     return text.format(when=when, why=why)
 
 
@@ -38,7 +38,7 @@ class StoreAlarmBar(QToolBar):
     """
 
     def __init__(self, window: QMainWindow, store: Any):
-        super().__init__(_tr("Store alarm"), window)
+        super().__init__(QCoreApplication.translate("StoreAlarm", "Store alarm"), window)
         self.setObjectName("store_alarm_bar")
         self.setMovable(False)
         self.setFloatable(False)
@@ -48,7 +48,7 @@ class StoreAlarmBar(QToolBar):
         self.label.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         self.label.setStyleSheet("QLabel { background: #b71c1c; color: white; font-size: 16px; font-weight: bold;"
                                  " padding: 8px 14px; }")
-        self.label.setAccessibleName(_tr("Store alarm"))
+        self.label.setAccessibleName(QCoreApplication.translate("StoreAlarm", "Store alarm"))
         self.addWidget(self.label)
         self.setStyleSheet("QToolBar { background: #b71c1c; border: 0; }")
         window.addToolBarBreak(Qt.TopToolBarArea)
