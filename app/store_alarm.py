@@ -25,8 +25,8 @@ def message_for(status: dict) -> str:
     since = status.get("since") or 0.0
     when = time.strftime("%H:%M:%S", time.localtime(since)) if since else ""
     text = QCoreApplication.translate(
-        "StoreAlarm", "STORE FAULT since {when}: {why}. New commands are refused; incoming data is held and "
-        "saved when the disk recovers. Call the system administrator.")
+        "StoreAlarm",
+        "STORE FAULT since {when}: {why}. New commands are refused; incoming data is held and saved when the disk recovers. Call the system administrator.")  # noqa: E501 (one literal for lupdate)
     return text.format(when=when, why=why)
 
 
