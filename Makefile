@@ -1,6 +1,6 @@
 # One command each: `make run` (set-up + backend + demo city + console, wall, consultation windows),
 # `make test` (set-up + the whole suite), `make bench` (set-up + every benchmark).
-.PHONY: setup run test test-unit test-video bench soak lint translations clean
+.PHONY: setup run test bench soak lint translations clean
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -12,18 +12,13 @@ setup:
 run: setup
 	@bash scripts/run-demo.sh
 
-# Widgets render offscreen; the video tests need a real X server and run under Xvfb.
+# Widgets render offscreen; the video tests need a real X server and run under Xvfb (scripts/run-tests.sh).
 test: setup
-	$(MAKE) --no-print-directory lint test-unit test-video
+	$(VENV)/bin/lint-imports
+	bash scripts/run-tests.sh
 
 lint:
 	$(VENV)/bin/lint-imports
-
-test-unit:
-	$(PY) -m pytest -q -m "not xvfb and not slow" -p no:cacheprovider
-
-test-video:
-	CC_TEST_XVFB=1 $(XVFB) $(PY) -m pytest -q -m "xvfb and not slow" -p no:cacheprovider
 
 bench: setup
 	$(XVFB) $(PY) bench/run_all.py
