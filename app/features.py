@@ -40,8 +40,14 @@ def _modules() -> list[Any]:
     return mods
 
 
+# Which dock a side shows first when several share it (by objectName); the others are tabs behind it.
+FRONT_DOCKS = ("mapDock", "leaderView", "incidentDesk")
+MAX_DOCK_MIN_WIDTH = 560
+
+
 def install(window: Any, store: Any, hook: str) -> None:
-    """Call ``hook`` ("install_console" or "install_consultation") of every feature on ``window``."""
+    """Call ``hook`` ("install_console" or "install_consultation") of every feature on ``window``,
+    then put the docks of each side into one tab group so the window still fits its screen."""
     for mod in _modules():
         fn = getattr(mod, hook, None)
         if fn is None:
@@ -50,6 +56,42 @@ def install(window: Any, store: Any, hook: str) -> None:
             fn(window, store)
         except Exception:
             log.exception("feature %s: %s failed; skipped", mod.__name__, hook)
+    arrange_docks(window)
+
+
+def arrange_docks(window: Any) -> None:
+    """Tabify the docks that share a side of ``window`` and raise the front one (FRONT_DOCKS).
+
+    A side dock wider than MAX_DOCK_MIN_WIDTH at its minimum scrolls instead, so the console keeps
+    fitting a 1920-pixel screen whatever the features put into their docks."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDockWidget, QFrame, QScrollArea
+
+    if not hasattr(window, "dockWidgetArea"):
+        return
+    by_area: dict[Any, list] = {}
+    for dock in window.findChildren(QDockWidget):
+        if dock.parent() is window and not dock.isFloating():
+            by_area.setdefault(window.dockWidgetArea(dock), []).append(dock)
+    sides = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea)
+    for area, docks in by_area.items():
+        for dock in docks:
+            inner = dock.widget()
+            if (area in sides and inner is not None and not isinstance(inner, QScrollArea)
+                    and inner.minimumSizeHint().width() > MAX_DOCK_MIN_WIDTH):
+                scroll = QScrollArea(dock)
+                scroll.setFrameShape(QFrame.Shape.NoFrame)
+                scroll.setWidgetResizable(True)
+                scroll.setWidget(inner)  # takes ownership; the feature keeps its references to inner
+                dock.setWidget(scroll)
+        for other in docks[1:]:
+            window.tabifyDockWidget(docks[0], other)
+        front = next((d for name in FRONT_DOCKS for d in docks if d.objectName() == name), docks[0])
+        front.raise_()
+        if area in sides:  # a side dock gets a third of the window, the central lists the rest
+            window.resizeDocks([front], [max(420, window.width() // 3)], Qt.Orientation.Horizontal)
+        else:  # a bottom (or top) dock a quarter of its height
+            window.resizeDocks([front], [max(220, window.height() // 4)], Qt.Orientation.Vertical)
 
 
 def make_wall_cell(cell: Any, store: Any) -> Any:
