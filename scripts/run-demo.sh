@@ -50,11 +50,28 @@ token() {  # name role: one token per demo user, kept (0600) across runs
 }
 T_DUTY=$(token duty duty_officer); T_WALL=$(token wall wall_operator); T_LEAD=$(token leader leader)
 
+# The demo radio gateway on a real pseudo-terminal pair: the backend owns one end, our simulated
+# gateway (12 radios reporting positions and statuses, answering calls) the other.
+socat pty,raw,echo=0,link="$VAR/radio-a" pty,raw,echo=0,link="$VAR/radio-b" >"$VAR/logs/socat.log" 2>&1 &
+pids+=($!)
+$PY -m backend.demo.radio_sim "$VAR/radio-b" >"$VAR/logs/radio-sim.log" 2>&1 &
+pids+=($!)
+# Demo phones: sipp answers every call (with RTP echo) so the telephony bridge has a real peer.
+SIP_ARGS=()
+if command -v sipp >/dev/null; then
+  sipp -sn uas -i 127.0.0.1 -p "${CC_SIP_PORT:-5070}" -rtp_echo -nostdin >"$VAR/logs/sipp.log" 2>&1 &
+  pids+=($!)
+  SIP_ARGS=(--sip-target "127.0.0.1:${CC_SIP_PORT:-5070}")
+fi
+mkdir -p "$VAR/cap-inbox"
+
 $PY -m backend --db "$DB" --port "$HUB_PORT" --relay-port "$RELAY_PORT" --cameras "$VAR/cameras.json" \
+  --cap-inbox "$VAR/cap-inbox" --radio "$VAR/radio-a" "${SIP_ARGS[@]}" --demo-notice-gateway --room-sim \
   >"$VAR/logs/backend.log" 2>&1 &
 pids+=($!)
 wait_port 127.0.0.1 "$HUB_PORT" 30
 echo "run: backend on ws://127.0.0.1:$HUB_PORT, relay on http://127.0.0.1:$RELAY_PORT, logs in $VAR/logs/"
+echo "run: drop CAP 1.2 files into $VAR/cap-inbox/ to raise alerts"
 
 HUB=ws://127.0.0.1:$HUB_PORT
 $PY -m app --role wall --backend "$HUB" --token "$T_WALL" $LANG_ARG ${CC_WALL_SCREENS:+--screens $CC_WALL_SCREENS} >"$VAR/logs/wall.log" 2>&1 &

@@ -16,8 +16,10 @@ DEB_PACKAGES=(
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libegl1 libgl1 libfontconfig1
   libdbus-1-3 fonts-noto-cjk xvfb xauth x11-utils
-  # tests: pseudo-terminal pairs for serial devices
+  # serial devices: pseudo-terminal pairs (demo radio gateway, tests)
   socat
+  # telephony bridge: the SIP user agent we drive, and sipp as the demo's and the tests' SIP peer
+  baresip-core sip-tester
 )
 
 missing=()
