@@ -215,7 +215,7 @@ class AlertTableModel(RecordTableModel):
 
     def source_name(self, source: str) -> str:
         names = {"cap": self.tr("CAP warning"), "sensor": self.tr("Sensor"), "demo": self.tr("Demo"),
-                 "correlation": self.tr("Correlation"), "manual": self.tr("Manual")}
+                 "correlation": self.tr("Correlation"), "manual": self.tr("Manual"), "radio": self.tr("Radio")}
         return names.get(source, source)
 
     def status_text(self, alert: Alert) -> str:

@@ -108,7 +108,7 @@ class RadioCoordinator:
                 alert_id = f"RADIO-EMRG-{msg.radio}-{int(now)}"
                 changes.append(Change("alerts", "upsert", alert_id, {
                     "id": alert_id, "colour": "red", "title": f"对讲机紧急呼叫：{term['name']}", "source": "radio",
-                    "event": "radio_emergency", "township": term.get("township", ""), "lat": term.get("lat"),
+                    "event": "紧急呼叫", "township": term.get("township", ""), "lat": term.get("lat"),
                     "lon": term.get("lon"), "created": now, "status": "active", "centre": self.core.centre,
                     "terminal": term["id"]}))
             await self.core.publish(changes, actor=ACTOR)
