@@ -31,16 +31,23 @@ def incident_tasks(store: Any, incident_id: str) -> list[dict]:
     return sorted(tasks, key=lambda t: (t.get("due") or 0, t.get("id", "")))
 
 
-def incident_timeline(incident: Any, tasks: list[dict], now: float, plan: str = "") -> list[TimelineEntry]:
-    """Creation, every stage reached (who/when), every task with its due time and supervision, in time order."""
-    tr = _tr
-    source = {"phone": tr("phone report"), "manual": tr("manual entry"), "alert": tr("from an alert")}
+def incident_linked(store: Any, incident_id: str) -> list[tuple[str, dict]]:
+    """The incident's calls and decisions as (entity, record)."""
+    return [(entity, r) for entity in ("calls", "decisions") for r in store.records(entity).values()
+            if isinstance(r, dict) and r.get("incident") == incident_id]
+
+
+def incident_timeline(incident: Any, tasks: list[dict], now: float, plan: str = "",
+                      linked: list[tuple[str, dict]] = ()) -> list[TimelineEntry]:
+    """Creation, every stage reached (who/when), every task with its due time and supervision, the calls
+    and decisions (``linked``), in time order."""
+    source = {"phone": translate("IncidentDesk", "phone report"), "manual": translate("IncidentDesk", "manual entry"), "alert": translate("IncidentDesk", "from an alert")}
     entries = [TimelineEntry(incident.created or 0.0, "incident", incident.created_by,
-                             tr("Incident opened") + (f" ({source[incident.source]})" if incident.source in source else "")
+                             translate("IncidentDesk", "Incident opened") + (f" ({source[incident.source]})" if incident.source in source else "")
                              + f": {incident.title}", key=incident.id)]
     if incident.plan:
         plan = plan or incident.plan
-        entries.append(TimelineEntry(incident.created or 0.0, "plan", "", tr("Plan activated: %1").replace("%1", plan)))
+        entries.append(TimelineEntry(incident.created or 0.0, "plan", "", translate("IncidentDesk", "Plan activated: %1").replace("%1", plan)))
     for s in incident.stages or []:
         if isinstance(s, dict):
             note = f" — {s['note']}" if s.get("note") else ""
@@ -57,6 +64,15 @@ def incident_timeline(incident: Any, tasks: list[dict], now: float, plan: str = 
                 entries.append(TimelineEntry(float(h.get("at") or 0), "supervise", str(h.get("by", "")),
                                              f"{SUPERVISED}: {t.get('title', '')}" + (f" — {h['note']}" if h.get("note") else ""),
                                              supervised=True, key=str(t.get("id", ""))))
+    for entity, r in linked:
+        if entity == "calls":
+            target = str(r.get("label") or ", ".join(r.get("terminals") or []) or r.get("unit") or r.get("id", ""))
+            entries.append(TimelineEntry(float(r.get("started") or 0), "call", str(r.get("by", "")),
+                                         translate("IncidentDesk", "Call %1: %2").replace("%1", target).replace("%2", str(r.get("state", ""))),
+                                         key=str(r.get("id", ""))))
+        elif entity == "decisions":
+            entries.append(TimelineEntry(float(r.get("at") or 0), "decision", str(r.get("by", "")),
+                                         str(r.get("text", "")), key=str(r.get("id", ""))))
     return sorted(entries, key=lambda e: e.at)
 
 
@@ -64,9 +80,12 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("IncidentDesk", text)
 
 
+translate = QCoreApplication.translate  # lupdate reads translate("IncidentDesk", "…")
+
+
 def task_status_name(status: str) -> str:
-    names = {"assigned": _tr("assigned"), "accepted": _tr("accepted"), "in_progress": _tr("in progress"),
-             "done": _tr("done"), "rejected": _tr("rejected")}
+    names = {"assigned": translate("IncidentDesk", "assigned"), "accepted": translate("IncidentDesk", "accepted"), "in_progress": translate("IncidentDesk", "in progress"),
+             "done": translate("IncidentDesk", "done"), "rejected": translate("IncidentDesk", "rejected")}
     return names.get(status, status)
 
 
@@ -277,7 +296,7 @@ class IncidentDesk(QWidget):
     # ---- store → view --------------------------------------------------------------------------------
     @Slot(str, str)
     def _on_entity(self, entity: str, _key: str) -> None:
-        if entity in ("tasks", "plans", "incidents"):
+        if entity in ("tasks", "plans", "incidents", "calls", "decisions"):
             self._throttle.request()
 
     @Slot()
@@ -319,7 +338,7 @@ class IncidentDesk(QWidget):
         now = self.clock()
         tasks = incident_tasks(self.store, incident.id)
         plan = plan_title(self.store.get("plans", incident.plan) or {"id": incident.plan}) if incident.plan else ""
-        self.timeline.set_entries(incident_timeline(incident, tasks, now, plan))
+        self.timeline.set_entries(incident_timeline(incident, tasks, now, plan, incident_linked(self.store, incident.id)))
         keep = self.current_task_id()
         self.task_tree.clear()
         for t in tasks:

@@ -27,36 +27,39 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("Review", text)
 
 
+translate = QCoreApplication.translate  # lupdate reads translate("Review", "…")
+
+
 def describe(event: dict, before: dict | None) -> TimelineEntry | None:
     """One event-log row → a timeline line, knowing the record's previous state (None: new)."""
     entity, data, key = event.get("entity"), event.get("data") or {}, str(event.get("key", ""))
     at, who = float(event.get("ts") or 0), str(event.get("actor") or "")
     if event.get("op") == "delete":
-        return TimelineEntry(at, "incident", who, _tr("%1 %2 removed").replace("%1", str(entity)).replace("%2", key), key=key)
+        return TimelineEntry(at, "incident", who, translate("Review", "%1 %2 removed").replace("%1", str(entity)).replace("%2", key), key=key)
     old = before or {}
     if entity == "incidents":
         if before is None:
-            return TimelineEntry(at, "incident", who, _tr("Incident opened: %1").replace("%1", str(data.get("title", ""))), key=key)
+            return TimelineEntry(at, "incident", who, translate("Review", "Incident opened: %1").replace("%1", str(data.get("title", ""))), key=key)
         if data.get("stage") != old.get("stage"):
             note = (data.get("stages") or [{}])[-1].get("note") if data.get("stages") else ""
             return TimelineEntry(at, "stage", who, stage_name(str(data.get("stage"))) + (f" — {note}" if note else ""), key=key)
         if data.get("plan") and data.get("plan") != old.get("plan"):
-            return TimelineEntry(at, "plan", who, _tr("Plan activated: %1").replace("%1", str(data["plan"])), key=key)
+            return TimelineEntry(at, "plan", who, translate("Review", "Plan activated: %1").replace("%1", str(data["plan"])), key=key)
         if data.get("score") is not None and data.get("score") != old.get("score"):
-            return TimelineEntry(at, "incident", who, _tr("Evaluated: %1 / 5").replace("%1", str(data["score"])), key=key)
-        return TimelineEntry(at, "incident", who, _tr("Incident updated"), key=key)
+            return TimelineEntry(at, "incident", who, translate("Review", "Evaluated: %1 / 5").replace("%1", str(data["score"])), key=key)
+        return TimelineEntry(at, "incident", who, translate("Review", "Incident updated"), key=key)
     if entity == "alerts":
         title = f"{warning_name(str(data.get('colour', '')))} {data.get('title', '')}"
         if before is None:
-            text = _tr("Alert raised: %1").replace("%1", title)
+            text = translate("Review", "Alert raised: %1").replace("%1", title)
         elif data.get("escalation_level", 0) > old.get("escalation_level", 0):
-            text = _tr("Alert escalated to level %1: %2").replace("%1", str(data.get("escalation_level"))).replace("%2", title)
+            text = translate("Review", "Alert escalated to level %1: %2").replace("%1", str(data.get("escalation_level"))).replace("%2", title)
         elif data.get("acked") and not old.get("acked"):
-            text = _tr("Alert acknowledged: %1").replace("%1", title)
+            text = translate("Review", "Alert acknowledged: %1").replace("%1", title)
         elif data.get("assigned_to") != old.get("assigned_to"):
-            text = _tr("Alert assigned to %1: %2").replace("%1", str(data.get("assigned_to"))).replace("%2", title)
+            text = translate("Review", "Alert assigned to %1: %2").replace("%1", str(data.get("assigned_to"))).replace("%2", title)
         else:
-            text = _tr("Alert updated: %1").replace("%1", title)
+            text = translate("Review", "Alert updated: %1").replace("%1", title)
         return TimelineEntry(at, "alert", who, text, key=key)
     if entity == "tasks":
         title = str(data.get("title", ""))
@@ -64,18 +67,28 @@ def describe(event: dict, before: dict | None) -> TimelineEntry | None:
             return TimelineEntry(at, "supervise", who, f"{SUPERVISED}: {title}", supervised=True, key=key)
         status = str(data.get("status", ""))
         if before is None:
-            text = _tr("Task for %1: %2").replace("%1", str(data.get("department", ""))).replace("%2", title)
+            text = translate("Review", "Task for %1: %2").replace("%1", str(data.get("department", ""))).replace("%2", title)
         else:
-            text = _tr("Task %1: %2").replace("%1", status).replace("%2", title)
+            text = translate("Review", "Task %1: %2").replace("%1", status).replace("%2", title)
         return TimelineEntry(at, "task", who, text, due=data.get("due"), key=key)
     if entity == "walls":
-        return TimelineEntry(at, "wall", who, _tr("Wall shows %1").replace("%1", str(data.get("layout", ""))), key=key)
+        return TimelineEntry(at, "wall", who, translate("Review", "Wall shows %1").replace("%1", str(data.get("layout", ""))), key=key)
     if entity == "units":
         lat, lon = data.get("lat"), data.get("lon")
         where = f"{lat:.4f}, {lon:.4f}" if isinstance(lat, (int, float)) and isinstance(lon, (int, float)) else ""
         return TimelineEntry(at, "unit", who, f"{data.get('name', key)} {where} {data.get('status', '')}".strip(), key=key)
     if entity == "notices":
-        return TimelineEntry(at, "notice", who, _tr("Notified %1").replace("%1", str(data.get("to") or data.get("target") or key)), key=key)
+        return TimelineEntry(at, "notice", who, translate("Review", "Notified %1").replace("%1", str(data.get("to") or data.get("target") or key)), key=key)
+    if entity == "calls":
+        if before is not None and data.get("state") == old.get("state"):
+            return None  # duration ticks: the call's start and end are what the review shows
+        target = str(data.get("label") or ", ".join(data.get("terminals") or []) or data.get("unit") or key)
+        return TimelineEntry(at, "call", who, translate("Review", "Call %1: %2").replace("%1", target)
+                             .replace("%2", str(data.get("state", ""))), key=key)
+    if entity == "decisions":
+        by = str(data.get("by") or who)
+        return TimelineEntry(at, "decision", who, translate("Review", "Decision by %1: %2").replace("%1", by)
+                             .replace("%2", str(data.get("text", ""))), key=key)
     return TimelineEntry(at, str(entity), who, key, key=key)
 
 

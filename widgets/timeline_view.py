@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTree
 from widgets.alert_list_view import format_time
 
 KIND_COLOURS = {"stage": "#1f6feb", "task": "#2ecc71", "alert": "#f28c1b", "wall": "#a371f7", "unit": "#58a6ff",
-                "incident": "#e6edf3", "notice": "#d29922", "plan": "#db61a2", "supervise": "#e5322d"}
+                "incident": "#e6edf3", "notice": "#d29922", "plan": "#db61a2", "supervise": "#e5322d",
+                "call": "#3fb950", "decision": "#f0f6fc"}
 SUPERVISED = "督办"  # shown as is: it is the term of art on Chinese consoles
 
 
@@ -43,7 +44,9 @@ def kind_name(kind: str) -> str:
              "incident": QCoreApplication.translate("Timeline", "Incident"),
              "notice": QCoreApplication.translate("Timeline", "Notice"),
              "plan": QCoreApplication.translate("Timeline", "Plan"),
-             "supervise": QCoreApplication.translate("Timeline", "Supervision")}
+             "supervise": QCoreApplication.translate("Timeline", "Supervision"),
+             "call": QCoreApplication.translate("Timeline", "Call"),
+             "decision": QCoreApplication.translate("Timeline", "Decision")}
     return names.get(kind, kind)
 
 

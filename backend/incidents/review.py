@@ -1,5 +1,6 @@
 """incident.review: an incident's timeline replayed from the events table — its own changes, its alerts,
-its tasks and notices, the wall changes and the positions of its units during its life, in seq order."""
+its tasks, notices, calls and decisions, the wall changes and the positions of its units during its life,
+in seq order."""
 from __future__ import annotations
 
 import asyncio
@@ -12,22 +13,27 @@ from backend.core import Core
 from backend.incidents.loop import get_record, text_arg
 
 MAX_EVENTS = 5000
+# Records of these entities belong to an incident when their ``incident`` field names it.
+LINKED = ("tasks", "notices", "calls", "decisions")
 UNIT_EVERY_S = 5.0  # positions: at most one per unit per this many seconds of the replay
 
 
-def _related(core: Core, incident: dict) -> tuple[list[str], list[str], list[str], list[str]]:
-    """(alert keys, task keys, notice keys, unit keys) that belong to the incident."""
+def _related(core: Core, incident: dict) -> dict[str, set[str]]:
+    """The keys, per entity, of the records that belong to the incident (its alerts, tasks, notices,
+    calls, decisions and the units named by its tasks and unit notices)."""
     incident_id = incident["id"]
-    alerts = [a for a in [incident.get("alert_id")] if a]
-    tasks = [t for t in core.all("tasks") if t.get("incident") == incident_id]
-    notices = [n["id"] for n in core.all("notices") if n.get("incident") == incident_id]
-    units = {t["unit"] for t in tasks if t.get("unit") and core.get("units", t["unit"]) is not None}
-    units |= {n["to"] for n in core.all("notices") if n.get("incident") == incident_id and n.get("kind") == "unit"}
-    return alerts, [t["id"] for t in tasks], notices, sorted(units)
+    wanted: dict[str, set[str]] = {"incidents": {incident_id},
+                                   "alerts": {a for a in [incident.get("alert_id")] if a}}
+    linked = {entity: [r for r in core.all(entity) if r.get("incident") == incident_id] for entity in LINKED}
+    for entity, records in linked.items():
+        wanted[entity] = {r["id"] for r in records}
+    units = {t["unit"] for t in linked["tasks"] if t.get("unit") and core.get("units", t["unit"]) is not None}
+    units |= {n["to"] for n in linked["notices"] if n.get("kind") == "unit"}
+    wanted["units"] = units
+    return wanted
 
 
-def read_timeline(db_path, incident: dict, alerts: list[str], tasks: list[str], notices: list[str],
-                  units: list[str], head: int) -> tuple[list[dict], bool]:
+def read_timeline(db_path, incident: dict, wanted: dict[str, set[str]], head: int) -> tuple[list[dict], bool]:
     """Worker thread: the matching events, in seq order; (events, truncated)."""
     conn = store.connect(db_path)
     try:
@@ -38,7 +44,8 @@ def read_timeline(db_path, incident: dict, alerts: list[str], tasks: list[str], 
             return conn.execute(f"SELECT MIN(seq) FROM events WHERE entity=? AND key IN ({marks})",
                                 (entity, *keys)).fetchone()[0]
 
-        starts = [s for s in (first_seq("incidents", [incident["id"]]), first_seq("alerts", alerts)) if s]
+        starts = [s for s in (first_seq("incidents", [incident["id"]]), first_seq("alerts", sorted(wanted["alerts"])))
+                  if s]
         if not starts:
             return [], False
         start = min(starts)
@@ -48,15 +55,14 @@ def read_timeline(db_path, incident: dict, alerts: list[str], tasks: list[str], 
                 row = conn.execute("SELECT MAX(seq) FROM events WHERE entity='incidents' AND key=? AND ts <= ?",
                                    (incident["id"], float(entry.get("at") or 0) + 1)).fetchone()
                 end = max(row[0] or start, start)
-        wanted = {"incidents": {incident["id"]}, "alerts": set(alerts), "tasks": set(tasks),
-                  "notices": set(notices), "units": set(units)}
+        entities = sorted({*wanted, "walls"})
         cur = conn.execute("SELECT seq, eid, ts, actor, entity, op, key, data FROM events WHERE seq >= ? AND seq <= ?"
-                           " AND entity IN ('incidents','alerts','tasks','notices','units','walls') ORDER BY seq",
-                           (start, end))
+                           f" AND entity IN ({','.join('?' * len(entities))}) ORDER BY seq",
+                           (start, end, *entities))
         out: list[dict] = []
         last_unit: dict[str, float] = {}
         for seq, eid, ts, actor, entity, op, key, data in cur:
-            if entity != "walls" and key not in wanted[entity]:
+            if entity != "walls" and key not in wanted.get(entity, ()):
                 continue
             if entity == "units":
                 if ts - last_unit.get(key, -1e18) < UNIT_EVERY_S:
@@ -75,7 +81,6 @@ def read_timeline(db_path, incident: dict, alerts: list[str], tasks: list[str], 
 
 async def incident_review(core: Core, user: User, args: dict) -> dict:
     incident = get_record(core, "incidents", text_arg(args, "id", max_len=100), "incident")
-    alerts, tasks, notices, units = _related(core, incident)
-    events, truncated = await asyncio.to_thread(read_timeline, core.db_path, incident, alerts, tasks, notices, units,
+    events, truncated = await asyncio.to_thread(read_timeline, core.db_path, incident, _related(core, incident),
                                                 core.head_seq)
     return {"id": incident["id"], "events": events, "truncated": truncated}

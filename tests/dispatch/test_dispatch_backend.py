@@ -100,6 +100,13 @@ async def test_dispatch_from_an_incident_is_a_logged_call_in_its_timeline(rig):
     failed = [m["data"] for m in c.received if m["type"] == "event" and m["entity"] == "calls"
               and m["data"]["terminals"] == ["radio-3307005"]]
     assert failed and failed[-1]["state"] == "failed"
+    # …and the incident's review (the timeline the console replays) holds both calls, in seq order
+    review = await c.command("incident.review", {"id": inc_id})
+    assert review["ok"], review
+    reviewed = [e for e in review["result"]["events"] if e["entity"] == "calls"]
+    assert {e["key"] for e in reviewed} >= {call_id, failed[-1]["id"]}
+    assert [e["seq"] for e in reviewed] == sorted(e["seq"] for e in reviewed)
+    assert reviewed[-1]["data"]["state"] == "failed"
     await c.close()
 
 
