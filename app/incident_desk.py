@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Slot
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QMainWindow, QSplitter, QTabWidget, QToolButton, QTreeWidget, QTreeWidgetItem,
+                               QMainWindow, QMenu, QSplitter, QTabWidget, QToolButton, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
 from app.alert_handling import DEPARTMENTS
@@ -83,6 +83,9 @@ def _tr(text: str) -> str:
 translate = QCoreApplication.translate  # lupdate reads translate("IncidentDesk", "…")
 
 
+TASK_STATUSES = ("accepted", "in_progress", "done", "rejected")
+
+
 def task_status_name(status: str) -> str:
     names = {"assigned": translate("IncidentDesk", "assigned"), "accepted": translate("IncidentDesk", "accepted"), "in_progress": translate("IncidentDesk", "in progress"),
              "done": translate("IncidentDesk", "done"), "rejected": translate("IncidentDesk", "rejected")}
@@ -137,6 +140,9 @@ class IncidentDesk(QWidget):
         self.task_tree.setHeaderLabels([self.tr("Task"), self.tr("Department"), self.tr("Unit"), self.tr("Due"),
                                         self.tr("Status")])
         self.task_tree.currentItemChanged.connect(lambda *_: self._update_actions())
+        # a department's feedback on its task (taken by phone or radio) is recorded from here
+        self.task_tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.task_tree.customContextMenuRequested.connect(self._task_menu)
         tabs = QTabWidget()
         tabs.addTab(self.timeline, self.tr("Timeline"))
         tabs.addTab(self.task_tree, self.tr("Tasks"))
@@ -270,6 +276,27 @@ class IncidentDesk(QWidget):
             return ""
         self.store.request("task.supervise", {"id": task_id})
         return task_id
+
+    def set_task_status(self, status: str, task_id: str | None = None) -> str:
+        """Record a department's feedback on its task: accepted, in progress, done or rejected."""
+        task_id = task_id or self.current_task_id()
+        if not task_id or status not in TASK_STATUSES or not self.store.can("task.update"):
+            return ""
+        self.store.request("task.update", {"id": task_id, "status": status})
+        return task_id
+
+    def _task_menu(self, pos: Any) -> None:
+        task_id = self.current_task_id()
+        if not task_id:
+            return
+        menu = QMenu(self)
+        for status in TASK_STATUSES:
+            act = menu.addAction(task_status_name(status))
+            act.setEnabled(self.store.can("task.update"))
+            act.triggered.connect(lambda _c=False, st=status: self.set_task_status(st, task_id))
+        menu.addSeparator()
+        menu.addAction(self.supervise_action)
+        menu.exec(self.task_tree.viewport().mapToGlobal(pos))
 
     def activate_plan(self, plan_id: str | None = None) -> str:
         incident = self.current()

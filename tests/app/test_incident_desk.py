@@ -194,6 +194,10 @@ def test_the_loop_through_the_real_hub_with_two_roles(qapp, qtbot, tmp_path):
         run_soon(loop, lambda: desk.supervise(task_id))
         run_until(loop, lambda: duty.get("tasks", task_id)["supervised"], 30, "督办")
         run_until(loop, lambda: "督办" in desk.task_tree.topLevelItem(0).text(3), 5, "督办 shown")
+        # the department's feedback, taken by phone, recorded on its task: accepted, then done
+        for status in ("accepted", "done"):
+            run_soon(loop, lambda st=status: desk.set_task_status(st, task_id))
+            run_until(loop, lambda st=status: duty.get("tasks", task_id)["status"] == st, 30, f"task {status}")
         assert desk.plan_action.isEnabled()
         run_soon(loop, lambda: desk.activate_plan("road-collapse"))
         run_until(loop, lambda: duty.get("incidents", incident.id).plan == "road-collapse", 30, "plan activated")
