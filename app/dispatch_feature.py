@@ -24,6 +24,9 @@ def tr(text: str) -> str:
     return QCoreApplication.translate(_CTX, text)
 
 
+translate = QCoreApplication.translate  # lupdate reads translate("DispatchFeature", "…")
+
+
 class RecallPlayer:
     """Plays recalled calls' recordings one after the other; calls without audio show their metadata only."""
 
@@ -49,7 +52,7 @@ class RecallPlayer:
             audio = [p for p in (call.get("recording") or {}).get("audio", []) if p.endswith("-dec.wav")] \
                 or (call.get("recording") or {}).get("audio", [])
             self.queue += [(p, caption) for p in audio[:1]]
-        self._show(tr("Recall: %1 calls, %2 with audio").replace("%1", str(len(calls)))
+        self._show(translate("DispatchFeature", "Recall: %1 calls, %2 with audio").replace("%1", str(len(calls)))
                    .replace("%2", str(len(self.queue))))
         self._next()
 
@@ -62,7 +65,7 @@ class RecallPlayer:
         if not self.queue or self._player is None:
             return
         path, caption = self.queue.pop(0)
-        self._show(tr("Replaying: %1").replace("%1", caption))
+        self._show(translate("DispatchFeature", "Replaying: %1").replace("%1", caption))
         self._player.setSource(QUrl.fromLocalFile(path))
         self._player.play()
 
@@ -81,13 +84,13 @@ def slot_targets(pad: DispatchPad, settings: QSettings) -> list[str]:
 
 def install_console(window, store) -> None:
     pad = DispatchPad(store)
-    dock = QDockWidget(tr("Dispatch"), window)
+    dock = QDockWidget(translate("DispatchFeature", "Dispatch"), window)
     dock.setObjectName("dispatchDock")
     dock.setWidget(pad)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     window.dispatch_pad = pad
     settings = QSettings()
-    menu = window.menuBar().addMenu(tr("&Dispatch"))
+    menu = window.menuBar().addMenu(translate("DispatchFeature", "&Dispatch"))
     actions = []
 
     def press_slot(i: int) -> None:
@@ -96,19 +99,19 @@ def install_console(window, store) -> None:
             pad.press(targets[i])
 
     for i, key in enumerate(SLOT_KEYS):
-        act = QAction(tr("One-key %1").replace("%1", str(i + 1)), window)
+        act = QAction(translate("DispatchFeature", "One-key %1").replace("%1", str(i + 1)), window)
         act.setShortcut(QKeySequence(key))
-        act.setToolTip(tr("Call the terminal or group on %1 (right-click a pad key to assign)").replace("%1", key))
+        act.setToolTip(translate("DispatchFeature", "Call the terminal or group on %1 (right-click a pad key to assign)").replace("%1", key))
         act.triggered.connect(lambda _c=False, n=i: press_slot(n))
         actions.append(act)
     for text, keys, tip, slot in (
-            (tr("Group call"), "Ctrl+G", tr("Make a temporary group of the selected terminals and call it"),
+            (translate("DispatchFeature", "Group call"), "Ctrl+G", translate("DispatchFeature", "Make a temporary group of the selected terminals and call it"),
              pad.group_call),
-            (tr("All-call"), "Ctrl+Shift+B", tr("Broadcast to every radio"), pad.all_call),
-            (tr("Hang up"), "Ctrl+H", tr("End the selected call, or every call in progress"),
+            (translate("DispatchFeature", "All-call"), "Ctrl+Shift+B", translate("DispatchFeature", "Broadcast to every radio"), pad.all_call),
+            (translate("DispatchFeature", "Hang up"), "Ctrl+H", translate("DispatchFeature", "End the selected call, or every call in progress"),
              lambda: pad.hangup(pad.call_log.selected_id())),
-            (tr("Patch"), "Ctrl+Alt+P", tr("Patch the two chosen channels together"), pad.patch),
-            (tr("Recall"), "Ctrl+Alt+R", tr("Replay the last calls"), pad.call_log.recall)):
+            (translate("DispatchFeature", "Patch"), "Ctrl+Alt+P", translate("DispatchFeature", "Patch the two chosen channels together"), pad.patch),
+            (translate("DispatchFeature", "Recall"), "Ctrl+Alt+R", translate("DispatchFeature", "Replay the last calls"), pad.call_log.recall)):
         act = QAction(text, window)
         act.setShortcut(QKeySequence(keys))
         act.setToolTip(tip)
@@ -125,7 +128,7 @@ def install_console(window, store) -> None:
     def assign(key_id: str) -> None:
         m = QMenu(pad)
         for i, key in enumerate(SLOT_KEYS):
-            a = m.addAction(tr("Put on %1").replace("%1", key))
+            a = m.addAction(translate("DispatchFeature", "Put on %1").replace("%1", key))
             a.triggered.connect(lambda _c=False, n=i: settings.setValue(f"dispatch/slot{n + 1}", key_id))
         from PySide6.QtGui import QCursor
         m.popup(QCursor.pos())

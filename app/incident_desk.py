@@ -434,14 +434,14 @@ def install_console(window: QMainWindow, store: Any) -> None:
     """A bottom dock "Incident desk" (F4 shows it), its actions in an Incidents menu, linked to the
     console's incident list."""
     desk = IncidentDesk(store)
-    dock = QDockWidget(desk.tr("Incident desk"), window)
+    dock = QDockWidget(translate("IncidentDesk", "Incident desk"), window)
     dock.setObjectName("incidentDesk")
     dock.setWidget(desk)
     window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
     show = dock.toggleViewAction()
     show.setShortcut(QKeySequence("F4"))
-    show.setToolTip(desk.tr("Show or hide the incident desk (F4)"))
-    menu = window.menuBar().addMenu(desk.tr("&Incidents"))
+    show.setToolTip(translate("IncidentDesk", "Show or hide the incident desk (F4)"))
+    menu = window.menuBar().addMenu(translate("IncidentDesk", "&Incidents"))
     menu.addActions([show, desk.new_action, desk.advance_action, desk.task_action, desk.supervise_action,
                      desk.plan_action])
     window.addActions([desk.new_action, desk.advance_action, desk.task_action, desk.supervise_action,

@@ -30,6 +30,9 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("LeaderView", text)
 
 
+translate = QCoreApplication.translate  # lupdate reads translate("LeaderView", "…")
+
+
 def _table(headers: list[str], stretch: int = -1) -> QTableWidget:
     t = QTableWidget(0, len(headers))
     t.setHorizontalHeaderLabels(headers)
@@ -73,7 +76,7 @@ class DomainTile(QFrame):
     def show_kpi(self, kpi: lm.DomainKpi) -> None:
         self.value.setText(str(kpi.active))
         self.value.setStyleSheet(f"font-size: 34px; font-weight: bold; color: {'#ff7043' if kpi.serious else '#e8eef2'};")
-        self.sub.setText(_tr("red/orange %1 · unacknowledged %2").replace("%1", str(kpi.serious))
+        self.sub.setText(translate("LeaderView", "red/orange %1 · unacknowledged %2").replace("%1", str(kpi.serious))
                          .replace("%2", str(kpi.unacked)))
 
 
@@ -97,45 +100,45 @@ class LeaderView(QWidget):
         for t in self.tiles.values():
             tiles.addWidget(t)
 
-        self.grade_table = _table([_tr("Grade"), _tr("Micro"), _tr("Small"), _tr("Big")])
-        self.decision_table = _table([_tr("Time"), _tr("Decided by"), _tr("Decision"), _tr("Incident")], 2)
+        self.grade_table = _table([translate("LeaderView", "Grade"), translate("LeaderView", "Micro"), translate("LeaderView", "Small"), translate("LeaderView", "Big")])
+        self.decision_table = _table([translate("LeaderView", "Time"), translate("LeaderView", "Decided by"), translate("LeaderView", "Decision"), translate("LeaderView", "Incident")], 2)
         self.incident_box = QComboBox(self)
-        self.incident_box.setToolTip(_tr("Incident for the one-key consultation"))
+        self.incident_box.setToolTip(translate("LeaderView", "Incident for the one-key consultation"))
         self.consultation_label = QLabel()
         self.status = QLabel()
         self.status.setWordWrap(True)
 
-        self.consult_action = self._action(_tr("One-key consultation"), "F8", _tr(
+        self.consult_action = self._action(translate("LeaderView", "One-key consultation"), "F8", translate("LeaderView", 
             "Start a consultation on the chosen incident: invite, switch the wall, set up the room (F8)"),
             self.start_consultation)
-        self.decision_action = self._action(_tr("Record decision…"), "Ctrl+D",
-                                            _tr("Record who decided what in the open consultation (Ctrl+D)"),
+        self.decision_action = self._action(translate("LeaderView", "Record decision…"), "Ctrl+D",
+                                            translate("LeaderView", "Record who decided what in the open consultation (Ctrl+D)"),
                                             self.ask_decision)
-        self.minutes_action = self._action(_tr("Add to minutes…"), "Ctrl+Shift+M",
-                                           _tr("Append a line to the consultation minutes (Ctrl+Shift+M)"),
+        self.minutes_action = self._action(translate("LeaderView", "Add to minutes…"), "Ctrl+Shift+M",
+                                           translate("LeaderView", "Append a line to the consultation minutes (Ctrl+Shift+M)"),
                                            self.ask_minutes)
-        self.end_action = self._action(_tr("End consultation"), "Ctrl+Shift+E",
-                                       _tr("End the open consultation (Ctrl+Shift+E)"), self.end_consultation)
-        titles = {"consultation": _tr("Consultation"), "briefing": _tr("Briefing"), "off": _tr("Room off")}
+        self.end_action = self._action(translate("LeaderView", "End consultation"), "Ctrl+Shift+E",
+                                       translate("LeaderView", "End the open consultation (Ctrl+Shift+E)"), self.end_consultation)
+        titles = {"consultation": translate("LeaderView", "Consultation"), "briefing": translate("LeaderView", "Briefing"), "off": translate("LeaderView", "Room off")}
         self.scene_actions = {
-            name: self._action(titles[name], key, _tr("Run the room scene \"%1\" (%2)").replace("%1", titles[name])
+            name: self._action(titles[name], key, translate("LeaderView", "Run the room scene \"%1\" (%2)").replace("%1", titles[name])
                                .replace("%2", key), lambda _checked=False, n=name: self.run_scene(n))
             for name, key in ROOM_SCENES}
-        self.device_table = _table([_tr("Device"), _tr("State"), _tr("Detail"), _tr("Errors")], 3)
-        self.steps_table = _table([_tr("Step"), _tr("Device"), _tr("Result"), _tr("ms")], 2)
+        self.device_table = _table([translate("LeaderView", "Device"), translate("LeaderView", "State"), translate("LeaderView", "Detail"), translate("LeaderView", "Errors")], 3)
+        self.steps_table = _table([translate("LeaderView", "Step"), translate("LeaderView", "Device"), translate("LeaderView", "Result"), translate("LeaderView", "ms")], 2)
         self.run_label = QLabel()
-        self.wall = WallMiniature(self._camera_name, self, _tr("On the wall"))
+        self.wall = WallMiniature(self._camera_name, self, translate("LeaderView", "On the wall"))
         self.wall.setAcceptDrops(store.can("wall.set_cell"))
         self.wall_note = QLabel()
 
         consult = QGridLayout()
-        consult.addWidget(self._title(_tr("Open incidents by grade and cycle")), 0, 0)
+        consult.addWidget(self._title(translate("LeaderView", "Open incidents by grade and cycle")), 0, 0)
         consult.addWidget(self.grade_table, 1, 0)
         row = QHBoxLayout()
         row.addWidget(self.incident_box, 1)
         for a in (self.consult_action, self.decision_action, self.minutes_action, self.end_action):
             row.addWidget(self._button(a))
-        consult.addWidget(self._title(_tr("Consultation and decision log")), 0, 1)
+        consult.addWidget(self._title(translate("LeaderView", "Consultation and decision log")), 0, 1)
         right = QVBoxLayout()
         right.addLayout(row)
         right.addWidget(self.consultation_label)
@@ -144,7 +147,7 @@ class LeaderView(QWidget):
         consult.setColumnStretch(1, 2)
 
         room = QVBoxLayout()
-        room.addWidget(self._title(_tr("Consultation room")))
+        room.addWidget(self._title(translate("LeaderView", "Consultation room")))
         buttons = QHBoxLayout()
         for a in self.scene_actions.values():
             buttons.addWidget(self._button(a))
@@ -154,7 +157,7 @@ class LeaderView(QWidget):
         room.addWidget(self.run_label)
         room.addWidget(self.steps_table, 3)
         wall = QVBoxLayout()
-        wall.addWidget(self._title(_tr("Video wall")))
+        wall.addWidget(self._title(translate("LeaderView", "Video wall")))
         wall.addWidget(self.wall, 1)
         wall.addWidget(self.wall_note)
         lower = QHBoxLayout()
@@ -228,17 +231,17 @@ class LeaderView(QWidget):
         current = lm.open_consultation(s.records("consultations").values())
         if current:
             invited = "、".join(current.get("invited", {}).get("departments", []))
-            self.consultation_label.setText(_tr("Open: %1 (%2) — invited: %3").replace("%1", current["id"])
+            self.consultation_label.setText(translate("LeaderView", "Open: %1 (%2) — invited: %3").replace("%1", current["id"])
                                             .replace("%2", str(current.get("title", ""))).replace("%3", invited))
         else:
-            self.consultation_label.setText(_tr("No consultation open"))
+            self.consultation_label.setText(translate("LeaderView", "No consultation open"))
         for a in (self.decision_action, self.minutes_action, self.end_action):
             a.setEnabled(current is not None)
         self.consult_action.setEnabled(s.can("consultation.start") and self.incident_box.count() > 0)
         for a in self.scene_actions.values():
             a.setEnabled(s.can("room.scene"))
         devices = lm.device_rows(s.records("room_devices").values())
-        states = {"online": _tr("online"), "offline": _tr("offline"), "unknown": _tr("unknown")}
+        states = {"online": translate("LeaderView", "online"), "offline": translate("LeaderView", "offline"), "unknown": translate("LeaderView", "unknown")}
         _set_rows(self.device_table, [[d.name, states[d.state], d.detail, "; ".join(d.errors)] for d in devices],
                   {(r, 1): STATE_COLOUR[d.state] for r, d in enumerate(devices)}
                   | {(r, 3): "#ff5a4e" for r, d in enumerate(devices) if d.errors})
@@ -247,7 +250,7 @@ class LeaderView(QWidget):
         self.wall.show_scene(self.layouts.get(wall.layout) if wall else None, wall.cells if wall else None)
         layout = self.layouts.get(wall.layout) if wall else None
         self.wall_note.setText((layout.title if layout else "") + " · " + (
-            _tr("you may change the wall") if s.can("wall.take") else _tr("read only")))
+            translate("LeaderView", "you may change the wall") if s.can("wall.take") else translate("LeaderView", "read only")))
 
     def _fill_incidents(self, incidents: list[Any]) -> None:
         chosen = self.incident_box.currentData()
@@ -264,11 +267,11 @@ class LeaderView(QWidget):
 
     def _show_run(self, run: dict | None) -> None:
         if run is None:
-            self.run_label.setText(_tr("No room scene run yet"))
+            self.run_label.setText(translate("LeaderView", "No room scene run yet"))
             self.steps_table.setRowCount(0)
             return
-        state = {"running": _tr("running"), "done": _tr("done"), "partial": _tr("some steps failed")}
-        self.run_label.setText(_tr("Room scene %1 by %2: %3").replace("%1", str(run.get("title", run.get("scene"))))
+        state = {"running": translate("LeaderView", "running"), "done": translate("LeaderView", "done"), "partial": translate("LeaderView", "some steps failed")}
+        self.run_label.setText(translate("LeaderView", "Room scene %1 by %2: %3").replace("%1", str(run.get("title", run.get("scene"))))
                                .replace("%2", str(run.get("by", ""))).replace("%3", state.get(run.get("state"), "")))
         steps = run.get("steps") or []
         ok = {True: "✔ ", False: "✘ ", None: "… "}
@@ -283,15 +286,15 @@ class LeaderView(QWidget):
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            self.store.command_failed.emit(action, _tr("Not connected to the hub"))
+            self.store.command_failed.emit(action, translate("LeaderView", "Not connected to the hub"))
             return None
-        self.status.setText(_tr("Sending: %1").replace("%1", action))
+        self.status.setText(translate("LeaderView", "Sending: %1").replace("%1", action))
 
         async def run() -> Any:
             try:
                 result = await self.store.command(action, args, timeout=60.0)
             except Exception as exc:  # noqa: BLE001 - reported through command_failed as well
-                self.status.setText(_tr("Failed: %1").replace("%1", str(exc)))
+                self.status.setText(translate("LeaderView", "Failed: %1").replace("%1", str(exc)))
                 return None
             self.status.setText(done_text)
             return result
@@ -304,7 +307,7 @@ class LeaderView(QWidget):
         incident = self.incident_box.currentData()
         if not incident:
             return None
-        return self._send("consultation.start", {"incident": incident}, _tr("Consultation started"))
+        return self._send("consultation.start", {"incident": incident}, translate("LeaderView", "Consultation started"))
 
     def _current(self) -> str:
         current = lm.open_consultation(self.store.records("consultations").values())
@@ -314,27 +317,27 @@ class LeaderView(QWidget):
         args = {"consultation": self._current(), "text": text}
         if by:
             args["by"] = by
-        return self._send("decision.record", args, _tr("Decision recorded"))
+        return self._send("decision.record", args, translate("LeaderView", "Decision recorded"))
 
     def append_minutes(self, text: str) -> asyncio.Task | None:
-        return self._send("minutes.append", {"consultation": self._current(), "text": text}, _tr("Minutes updated"))
+        return self._send("minutes.append", {"consultation": self._current(), "text": text}, translate("LeaderView", "Minutes updated"))
 
     def ask_decision(self) -> None:
-        text, ok = QInputDialog.getMultiLineText(self, _tr("Record decision"), _tr("Decision:"))
+        text, ok = QInputDialog.getMultiLineText(self, translate("LeaderView", "Record decision"), translate("LeaderView", "Decision:"))
         if ok and text.strip():
-            by, ok = QInputDialog.getText(self, _tr("Record decision"), _tr("Decided by (empty: you):"))
+            by, ok = QInputDialog.getText(self, translate("LeaderView", "Record decision"), translate("LeaderView", "Decided by (empty: you):"))
             self.record_decision(text.strip(), by.strip() if ok else "")
 
     def ask_minutes(self) -> None:
-        text, ok = QInputDialog.getMultiLineText(self, _tr("Minutes"), _tr("Add to the minutes:"))
+        text, ok = QInputDialog.getMultiLineText(self, translate("LeaderView", "Minutes"), translate("LeaderView", "Add to the minutes:"))
         if ok and text.strip():
             self.append_minutes(text.strip())
 
     def end_consultation(self) -> asyncio.Task | None:
-        return self._send("consultation.end", {"consultation": self._current()}, _tr("Consultation ended"))
+        return self._send("consultation.end", {"consultation": self._current()}, translate("LeaderView", "Consultation ended"))
 
     def run_scene(self, name: str) -> asyncio.Task | None:
-        return self._send("room.scene", {"name": name}, _tr("Room scene sent"))
+        return self._send("room.scene", {"name": name}, translate("LeaderView", "Room scene sent"))
 
     def closeEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt API
         for signal, slot in self._signals:
@@ -347,7 +350,7 @@ class LeaderView(QWidget):
 
 def install_consultation(window: QMainWindow, store: Any) -> None:
     view = LeaderView(store, window)
-    dock = QDockWidget(_tr("Leader's view"), window)
+    dock = QDockWidget(translate("LeaderView", "Leader's view"), window)
     dock.setObjectName("leaderView")
     dock.setWidget(view)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)

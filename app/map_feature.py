@@ -30,15 +30,18 @@ def tr(text: str) -> str:
     return QCoreApplication.translate(_CTX, text)
 
 
+translate = QCoreApplication.translate  # lupdate reads translate("MapFeature", "…")
+
+
 def layer_title(name: str) -> str:
-    return {"alerts": tr("Alerts"), "incidents": tr("Incidents"), "units": tr("Units"), "cameras": tr("Cameras"),
-            "sensors": tr("Sensors"), "resources": tr("Resources")}[name]
+    return {"alerts": translate("MapFeature", "Alerts"), "incidents": translate("MapFeature", "Incidents"), "units": translate("MapFeature", "Units"), "cameras": translate("MapFeature", "Cameras"),
+            "sensors": translate("MapFeature", "Sensors"), "resources": translate("MapFeature", "Resources")}[name]
 
 
 def kind_title(kind: str) -> str:
-    return {"rescue_team": tr("Rescue team"), "supply_depot": tr("Supply depot"), "shelter": tr("Shelter"),
-            "hospital": tr("Hospital"), "team": tr("Team"), "vehicle": tr("Vehicle"), "radio": tr("Radio"),
-            "drone": tr("Drone")}.get(kind, kind)
+    return {"rescue_team": translate("MapFeature", "Rescue team"), "supply_depot": translate("MapFeature", "Supply depot"), "shelter": translate("MapFeature", "Shelter"),
+            "hospital": translate("MapFeature", "Hospital"), "team": translate("MapFeature", "Team"), "vehicle": translate("MapFeature", "Vehicle"), "radio": translate("MapFeature", "Radio"),
+            "drone": translate("MapFeature", "Drone")}.get(kind, kind)
 
 
 def cache_dir() -> Path:
@@ -90,7 +93,7 @@ class MapPanel(QWidget):
             action.setChecked(True)
             action.setShortcut(QKeySequence(f"Ctrl+Shift+{n}"))
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            action.setToolTip(tr("Show or hide the %1 layer (%2)").replace("%1", layer_title(name))
+            action.setToolTip(translate("MapFeature", "Show or hide the %1 layer (%2)").replace("%1", layer_title(name))
                               .replace("%2", action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)))
             action.toggled.connect(lambda on, name=name: self.view.set_layer_visible(name, on))
             bar.addAction(action)
@@ -118,26 +121,26 @@ class NearbyPanel(QWidget):
         self.store, self.view, self.resources = store, view, resources
         self.incident_id = ""
         self.last_result = ""
-        self.title = QLabel(tr("Select an incident to see the resources near it"))
+        self.title = QLabel(translate("MapFeature", "Select an incident to see the resources near it"))
         self.title.setObjectName("panelTitle")
         self.radius = QDoubleSpinBox()
         self.radius.setRange(0.5, 100.0)
         self.radius.setSingleStep(1.0)
         self.radius.setValue(DEFAULT_RADIUS_KM)
         self.radius.setSuffix(" km")
-        self.radius.setToolTip(tr("Search radius round the incident"))
+        self.radius.setToolTip(translate("MapFeature", "Search radius round the incident"))
         self.radius.valueChanged.connect(lambda _v: self.refresh())
         self.table = QTreeWidget()
         self.table.setRootIsDecorated(False)
-        self.table.setHeaderLabels([tr("Name"), tr("Kind"), tr("Distance"), tr("Status")])
+        self.table.setHeaderLabels([translate("MapFeature", "Name"), translate("MapFeature", "Kind"), translate("MapFeature", "Distance"), translate("MapFeature", "Status")])
         self.table.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.itemActivated.connect(lambda _item, _col: self.dispatch_selected())
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.dispatch_action = QAction(tr("Dispatch"), self)
+        self.dispatch_action = QAction(translate("MapFeature", "Dispatch"), self)
         self.dispatch_action.setShortcut(QKeySequence("Ctrl+D"))
         self.dispatch_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.dispatch_action.setToolTip(tr("Dispatch the selected resource or unit to the incident (Ctrl+D, Enter)"))
+        self.dispatch_action.setToolTip(translate("MapFeature", "Dispatch the selected resource or unit to the incident (Ctrl+D, Enter)"))
         self.dispatch_action.triggered.connect(lambda _c=False: self.dispatch_selected())
         self.addAction(self.dispatch_action)
         bar = QToolBar()
@@ -179,11 +182,11 @@ class NearbyPanel(QWidget):
         selected = self.table.currentItem().data(0, Qt.ItemDataRole.UserRole) if self.table.currentItem() else None
         self.table.clear()
         if inc is None or inc.lat is None:
-            self.title.setText(tr("Select an incident to see the resources near it"))
+            self.title.setText(translate("MapFeature", "Select an incident to see the resources near it"))
             self.view.set_highlight(None)
             return
         rows = self.candidates()
-        self.title.setText(tr("Near %1: %2 within %3 km").replace("%1", inc.title).replace("%2", str(len(rows)))
+        self.title.setText(translate("MapFeature", "Near %1: %2 within %3 km").replace("%1", inc.title).replace("%2", str(len(rows)))
                            .replace("%3", f"{self.radius.value():g}"))
         keys: dict[str, set[str]] = {"resources": set(), "units": set()}
         for dist, kind, rec in rows:
@@ -207,7 +210,7 @@ class NearbyPanel(QWidget):
     def dispatch_selected(self) -> asyncio.Future | None:
         item = self.table.currentItem()
         if item is None or not self.incident_id:
-            self._show(tr("Select an incident and a resource first"), error=True)
+            self._show(translate("MapFeature", "Select an incident and a resource first"), error=True)
             return None
         kind, key = item.data(0, Qt.ItemDataRole.UserRole)
         args = self.dispatch_args(kind, key)
@@ -215,9 +218,9 @@ class NearbyPanel(QWidget):
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            self._show(tr("Not connected to the hub"), error=True)
+            self._show(translate("MapFeature", "Not connected to the hub"), error=True)
             return None
-        self._show(tr("Dispatching %1 …").replace("%1", name))
+        self._show(translate("MapFeature", "Dispatching %1 …").replace("%1", name))
         fut = asyncio.ensure_future(self._dispatch(args, name))
         return fut
 
@@ -227,15 +230,15 @@ class NearbyPanel(QWidget):
         except CommandFailed as exc:
             self.last_result = exc.code
             if exc.code == "unknown_action":
-                self._show(tr("Dispatch is not available: this backend has no dispatch service yet "
+                self._show(translate("MapFeature", "Dispatch is not available: this backend has no dispatch service yet "
                               "(dispatch.call unknown). Call %1 by radio or phone.").replace("%1", name), error=True)
             elif exc.code == "forbidden":
-                self._show(tr("Your role may not dispatch."), error=True)
+                self._show(translate("MapFeature", "Your role may not dispatch."), error=True)
             else:
-                self._show(tr("Dispatch of %1 failed: %2").replace("%1", name).replace("%2", exc.message), error=True)
+                self._show(translate("MapFeature", "Dispatch of %1 failed: %2").replace("%1", name).replace("%2", exc.message), error=True)
             return
         self.last_result = "ok"
-        self._show(tr("Dispatch request sent to %1").replace("%1", name))
+        self._show(translate("MapFeature", "Dispatch request sent to %1").replace("%1", name))
 
     def _show(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
@@ -244,14 +247,14 @@ class NearbyPanel(QWidget):
 
 def _camera_menu(window: Any, store: Any, camera_id: str, at) -> None:
     menu = QMenu(window)
-    play = menu.addAction(tr("Play in the console preview"))
+    play = menu.addAction(translate("MapFeature", "Play in the console preview"))
     play.triggered.connect(lambda: window.play_camera(camera_id))
-    wall = menu.addMenu(tr("Send to wall cell"))
+    wall = menu.addMenu(translate("MapFeature", "Send to wall cell"))
     state = store.wall(getattr(window, "wall_id", "main"))
     layout = next((lay for lay in getattr(window, "layouts", []) if state and lay.name == state.layout), None)
     count = len(layout.cells) if layout is not None else 9
     for n in range(count):
-        act = wall.addAction(tr("Cell %1").replace("%1", str(n + 1)))
+        act = wall.addAction(translate("MapFeature", "Cell %1").replace("%1", str(n + 1)))
         act.triggered.connect(lambda _c=False, n=n: store.request_set_cell(n, camera_id))
     menu.popup(at)
 
@@ -265,7 +268,7 @@ def install_console(window: Any, store: Any) -> None:
     split.addWidget(nearby)
     split.setStretchFactor(0, 3)
     split.setStretchFactor(1, 1)
-    dock = QDockWidget(tr("Situation map"), window)
+    dock = QDockWidget(translate("MapFeature", "Situation map"), window)
     dock.setObjectName("mapDock")
     dock.setWidget(split)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
@@ -275,7 +278,7 @@ def install_console(window: Any, store: Any) -> None:
     window.addAction(nearby.dispatch_action)
     toggle = dock.toggleViewAction()
     toggle.setShortcut(QKeySequence("Ctrl+M"))
-    toggle.setToolTip(tr("Show or hide the map (Ctrl+M)"))
+    toggle.setToolTip(translate("MapFeature", "Show or hide the map (Ctrl+M)"))
     window.menuBar().addAction(toggle)
     panel.view.incident_selected.connect(nearby.set_incident)
     panel.view.camera_activated.connect(window.play_camera)

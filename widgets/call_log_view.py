@@ -16,14 +16,17 @@ def tr(text: str) -> str:
     return QCoreApplication.translate(_CTX, text)
 
 
+translate = QCoreApplication.translate  # lupdate reads translate("CallLogView", "…")
+
+
 def state_name(state: str) -> str:
-    return {"dialing": tr("dialling"), "ringing": tr("ringing"), "active": tr("in call"), "ended": tr("ended"),
-            "busy": tr("busy"), "no_answer": tr("no answer"), "failed": tr("failed")}.get(state, state)
+    return {"dialing": translate("CallLogView", "dialling"), "ringing": translate("CallLogView", "ringing"), "active": translate("CallLogView", "in call"), "ended": translate("CallLogView", "ended"),
+            "busy": translate("CallLogView", "busy"), "no_answer": translate("CallLogView", "no answer"), "failed": translate("CallLogView", "failed")}.get(state, state)
 
 
 def kind_name(kind: str) -> str:
-    return {"individual": tr("call"), "group": tr("group call"), "all": tr("all-call"), "patch": tr("patch"),
-            "ptt": tr("PTT")}.get(kind, kind)
+    return {"individual": translate("CallLogView", "call"), "group": translate("CallLogView", "group call"), "all": translate("CallLogView", "all-call"), "patch": translate("CallLogView", "patch"),
+            "ptt": translate("CallLogView", "PTT")}.get(kind, kind)
 
 
 def describe(call: dict) -> str:
@@ -31,7 +34,7 @@ def describe(call: dict) -> str:
     started = time.strftime("%H:%M:%S", time.localtime(call.get("started") or 0))
     parts = [started, kind_name(call.get("kind", "")), call.get("label", ""), state_name(call.get("state", ""))]
     if call.get("duration") is not None:
-        parts.append(tr("%1 s").replace("%1", f"{call['duration']:.0f}"))
+        parts.append(translate("CallLogView", "%1 s").replace("%1", f"{call['duration']:.0f}"))
     if call.get("incident"):
         parts.append(f"[{call['incident']}]")
     if (call.get("recording") or {}).get("audio"):
@@ -55,13 +58,13 @@ class CallLogView(QWidget):
         self._store, self._limit = store, limit
         self.list = QListWidget()
         self.list.setObjectName("callLog")
-        self.recall_button = QPushButton(tr("Recall"))
-        self.recall_button.setToolTip(tr("Replay the selected call, or the last calls if none is selected"))
+        self.recall_button = QPushButton(translate("CallLogView", "Recall"))
+        self.recall_button.setToolTip(translate("CallLogView", "Replay the selected call, or the last calls if none is selected"))
         self.last_n = QSpinBox()
         self.last_n.setRange(1, 20)
         self.last_n.setValue(5)
-        self.last_n.setPrefix(tr("last "))
-        self.hangup_button = QPushButton(tr("Hang up"))
+        self.last_n.setPrefix(translate("CallLogView", "last "))
+        self.hangup_button = QPushButton(translate("CallLogView", "Hang up"))
         self.recall_button.clicked.connect(self.recall)
         self.hangup_button.clicked.connect(self._hangup)
         row = QHBoxLayout()

@@ -19,15 +19,18 @@ def tr(text: str) -> str:
     return QCoreApplication.translate(_CTX, text)
 
 
+translate = QCoreApplication.translate  # lupdate reads translate("DispatchPad", "…")
+
+
 def kind_name(kind: str) -> str:
-    return {"radio": tr("Radio"), "phone": tr("Phone"), "video": tr("Video terminal"), "bodycam": tr("Body cam"),
-            "drone": tr("Drone"), "vehicle": tr("Vehicle"), "group": tr("Group")}.get(kind, kind)
+    return {"radio": translate("DispatchPad", "Radio"), "phone": translate("DispatchPad", "Phone"), "video": translate("DispatchPad", "Video terminal"), "bodycam": translate("DispatchPad", "Body cam"),
+            "drone": translate("DispatchPad", "Drone"), "vehicle": translate("DispatchPad", "Vehicle"), "group": translate("DispatchPad", "Group")}.get(kind, kind)
 
 
 def status_name(status: str) -> str:
-    return {"available": tr("available"), "busy": tr("busy"), "on_scene": tr("on scene"),
-            "returning": tr("returning"), "off_duty": tr("off duty"), "offline": tr("offline"),
-            "unknown": tr("unknown")}.get(status, status)
+    return {"available": translate("DispatchPad", "available"), "busy": translate("DispatchPad", "busy"), "on_scene": translate("DispatchPad", "on scene"),
+            "returning": translate("DispatchPad", "returning"), "off_duty": translate("DispatchPad", "off duty"), "offline": translate("DispatchPad", "offline"),
+            "unknown": translate("DispatchPad", "unknown")}.get(status, status)
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ def pad_keys(terminals: list[dict], groups: list[dict], calls: list[dict], query
         if q and q not in g.get("name", "").lower() or department:
             continue
         keys.append(PadKey("group", g["id"], g.get("name", g["id"]), kind_name("group"), True, False,
-                           g["id"] in busy_groups, tr("%1 members").replace("%1", str(len(g.get("members", []))))))
+                           g["id"] in busy_groups, translate("DispatchPad", "%1 members").replace("%1", str(len(g.get("members", []))))))
     terms = []
     for t in terminals:
         hay = " ".join(str(t.get(k, "")) for k in ("name", "id", "address", "department")).lower()
@@ -89,11 +92,11 @@ class DispatchPad(QWidget):
         self.keys: list[PadKey] = []
         self.buttons: dict[str, QToolButton] = {}
         self.search = QLineEdit()
-        self.search.setPlaceholderText(tr("Search terminals (name, number, department)"))
+        self.search.setPlaceholderText(translate("DispatchPad", "Search terminals (name, number, department)"))
         self.search.setClearButtonEnabled(True)
         self.department = QComboBox()
         self.incident = QComboBox()
-        self.incident.setToolTip(tr("Calls are logged in this incident's timeline"))
+        self.incident.setToolTip(translate("DispatchPad", "Calls are logged in this incident's timeline"))
         self.emergency_banner = QLabel()
         self.emergency_banner.setObjectName("emergencyBanner")
         self.emergency_banner.setStyleSheet("background:#e5322d;color:white;font-weight:bold;padding:4px;")
@@ -106,21 +109,21 @@ class DispatchPad(QWidget):
         scroll.setWidget(self.grid_host)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._scroll = scroll
-        self.group_call_button = QPushButton(tr("Group call"))
-        self.all_call_button = QPushButton(tr("All-call"))
-        self.ptt_button = QPushButton(tr("PTT (hold)"))
+        self.group_call_button = QPushButton(translate("DispatchPad", "Group call"))
+        self.all_call_button = QPushButton(translate("DispatchPad", "All-call"))
+        self.ptt_button = QPushButton(translate("DispatchPad", "PTT (hold)"))
         self.ptt_button.setObjectName("ptt")
         self.patch_a, self.patch_b = QSpinBox(), QSpinBox()
         for box, v in ((self.patch_a, 1), (self.patch_b, 2)):
             box.setRange(1, 99)
             box.setValue(v)
-            box.setPrefix(tr("ch "))
-        self.patch_button = QPushButton(tr("Patch"))
+            box.setPrefix(translate("DispatchPad", "ch "))
+        self.patch_button = QPushButton(translate("DispatchPad", "Patch"))
         self.call_log = CallLogView(store)
         top = QHBoxLayout()
         top.addWidget(self.search, 2)
         top.addWidget(self.department, 1)
-        top.addWidget(QLabel(tr("Incident")))
+        top.addWidget(QLabel(translate("DispatchPad", "Incident")))
         top.addWidget(self.incident, 1)
         actions = QHBoxLayout()
         for w in (self.group_call_button, self.all_call_button, self.ptt_button, self.patch_a, self.patch_b,
@@ -178,7 +181,7 @@ class DispatchPad(QWidget):
             return
         self.department.blockSignals(True)
         self.department.clear()
-        self.department.addItem(tr("All departments"), "")
+        self.department.addItem(translate("DispatchPad", "All departments"), "")
         for d in depts:
             self.department.addItem(d, d)
         self.department.setCurrentIndex(max(self.department.findData(current), 0))
@@ -188,7 +191,7 @@ class DispatchPad(QWidget):
         current = self.incident.currentData() or ""
         self.incident.blockSignals(True)
         self.incident.clear()
-        self.incident.addItem(tr("(none)"), "")
+        self.incident.addItem(translate("DispatchPad", "(none)"), "")
         for inc in sorted(self._store.incidents(), key=lambda i: i.created, reverse=True)[:50]:
             if inc.stage not in ("closed", "archived"):
                 self.incident.addItem(f"{inc.id} {inc.title}", inc.id)
@@ -209,7 +212,7 @@ class DispatchPad(QWidget):
             b.setObjectName("padKey")
             b.setCheckable(True)
             b.setChecked(key.id in self.selected)
-            state = tr("EMERGENCY") if key.emergency else tr("in call") if key.in_call else \
+            state = translate("DispatchPad", "EMERGENCY") if key.emergency else translate("DispatchPad", "in call") if key.in_call else \
                 key.detail.split(" · ")[-1] if key.kind == "terminal" else key.detail
             b.setText(f"{key.label}\n{key.icon} · {state}")
             b.setToolTip(key.detail)
@@ -224,7 +227,7 @@ class DispatchPad(QWidget):
             self.buttons[key.id] = b
         self.grid.setRowStretch(len(self.keys) // self._columns + 1, 1)
         emergencies = [k.label for k in self.keys if k.emergency]
-        self.emergency_banner.setText(tr("EMERGENCY: %1").replace("%1", "、".join(emergencies)))
+        self.emergency_banner.setText(translate("DispatchPad", "EMERGENCY: %1").replace("%1", "、".join(emergencies)))
         self.emergency_banner.setVisible(bool(emergencies))
 
     def resizeEvent(self, event) -> None:  # noqa: N802
@@ -281,7 +284,7 @@ class DispatchPad(QWidget):
         """A temporary group of the selection, then a group call to it."""
         members = list(self.selected)
         if len(members) < 2:
-            self._store.command_failed.emit("dispatch.group.create", tr("Select at least two terminals (Ctrl+click)"))
+            self._store.command_failed.emit("dispatch.group.create", translate("DispatchPad", "Select at least two terminals (Ctrl+click)"))
             return None
         self.selected = []
         self.refresh()
@@ -292,7 +295,7 @@ class DispatchPad(QWidget):
         try:
             task = asyncio.get_running_loop().create_task(run())
         except RuntimeError:
-            self._store.command_failed.emit("dispatch.group.create", tr("Not connected to the hub"))
+            self._store.command_failed.emit("dispatch.group.create", translate("DispatchPad", "Not connected to the hub"))
             return None
         task.add_done_callback(lambda t: t.cancelled() or t.exception())  # failures were reported by the store
         return task

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QRect, Qt, QTimer
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QRect, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# translated by ClockCell.tr() (the literals are marked so lupdate puts them in the .ts)
+_WEEKDAYS = (QT_TRANSLATE_NOOP("ClockCell", "Monday"), QT_TRANSLATE_NOOP("ClockCell", "Tuesday"),
+             QT_TRANSLATE_NOOP("ClockCell", "Wednesday"), QT_TRANSLATE_NOOP("ClockCell", "Thursday"),
+             QT_TRANSLATE_NOOP("ClockCell", "Friday"), QT_TRANSLATE_NOOP("ClockCell", "Saturday"),
+             QT_TRANSLATE_NOOP("ClockCell", "Sunday"))
 
 
 class _TextCell(QWidget):

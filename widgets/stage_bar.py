@@ -22,7 +22,7 @@ def stage_name(stage: str) -> str:
              "dispatch": QCoreApplication.translate("Stages", "Dispatch"),
              "handle": QCoreApplication.translate("Stages", "Handle"),
              "feedback": QCoreApplication.translate("Stages", "Feedback"),
-             "close": QCoreApplication.translate("Stages", "Verify & close"),
+             "close": QCoreApplication.translate("Stages", "Verify and close"),
              "evaluate": QCoreApplication.translate("Stages", "Evaluate")}
     return names.get(stage, stage)
 
