@@ -129,6 +129,8 @@ class ConsoleWindow(QMainWindow):
         centre.addWidget(middle)
         centre.addWidget(right)
         centre.setSizes([900, 600, 420])
+        for index, stretch in enumerate((5, 3, 2)):  # when docks take room, the alert list keeps the most
+            centre.setStretchFactor(index, stretch)
         centre.setChildrenCollapsible(False)
         self.setCentralWidget(centre)
 

@@ -43,6 +43,7 @@ def _modules() -> list[Any]:
 # Which dock a side shows first when several share it (by objectName); the others are tabs behind it.
 FRONT_DOCKS = ("mapDock", "leaderView", "incidentDesk")
 MAX_DOCK_MIN_WIDTH = 560
+WIDE_DOCKS = ("leaderView",)  # these take half the window's width rather than a third
 
 
 def install(window: Any, store: Any, hook: str) -> None:
@@ -64,7 +65,7 @@ def arrange_docks(window: Any) -> None:
 
     A side dock wider than MAX_DOCK_MIN_WIDTH at its minimum scrolls instead, so the console keeps
     fitting a 1920-pixel screen whatever the features put into their docks."""
-    from PySide6.QtCore import Qt
+    from PySide6.QtCore import Qt, QTimer
     from PySide6.QtWidgets import QDockWidget, QFrame, QScrollArea
 
     if not hasattr(window, "dockWidgetArea"):
@@ -88,10 +89,17 @@ def arrange_docks(window: Any) -> None:
             window.tabifyDockWidget(docks[0], other)
         front = next((d for name in FRONT_DOCKS for d in docks if d.objectName() == name), docks[0])
         front.raise_()
-        if area in sides:  # a side dock gets a third of the window, the central lists the rest
-            window.resizeDocks([front], [max(420, window.width() // 3)], Qt.Orientation.Horizontal)
-        else:  # a bottom (or top) dock a quarter of its height
-            window.resizeDocks([front], [max(220, window.height() // 4)], Qt.Orientation.Vertical)
+        # Sizes take effect once the window is laid out: a side dock gets a third of the width, a bottom
+        # (or top) one a quarter of the height; the central lists keep the rest.
+        if area in sides:
+            share = 2 if front.objectName() in WIDE_DOCKS else 3
+            resize = (lambda f=front, n=share: window.resizeDocks([f], [max(420, window.width() // n)],
+                                                                  Qt.Orientation.Horizontal))
+        else:
+            resize = (lambda f=front: window.resizeDocks([f], [max(220, window.height() // 4)],
+                                                         Qt.Orientation.Vertical))
+        resize()
+        QTimer.singleShot(0, window, resize)
 
 
 def make_wall_cell(cell: Any, store: Any) -> Any:
