@@ -7,9 +7,9 @@ from app.console_window import ConsoleWindow
 from app.store_alarm import install_console
 from backend_client import protocol
 from tests.app.conftest import demo_state
+from tests.helpers.shots import shot_path
 
 LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def test_banner_follows_the_hubs_status_frames(qtbot, console, store, feed):
     qtbot.waitUntil(bar.isVisible, timeout=2000)
     assert "disk is full" in bar.label.text() and "refused" in bar.label.text()
     qtbot.wait(200)
-    console.grab().save(str(DOCS / "store-alarm.png"))
+    console.grab().save(str(shot_path("store-alarm.png")))
     store.apply_message(protocol.status_frame({"state": "ok", "since": 1_764_000_060.0}))
     qtbot.waitUntil(lambda: not bar.isVisible(), timeout=2000)
     # a fault, then a new session (auth_ok) without one: the banner goes (the hub re-sends a lasting fault)

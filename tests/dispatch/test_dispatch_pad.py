@@ -10,9 +10,9 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from widgets.dispatch_pad import DispatchPad, pad_keys
+from tests.helpers.shots import shot_path
 
 LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 pytestmark = pytest.mark.timeout(180)
 
 
@@ -140,9 +140,8 @@ def test_console_f6_calls_a_radio_through_backend_and_serial_port(qapp, qtbot, t
         run_until(loop, lambda: pad.call_log.list.count() == 2, 10, "two calls in the log")
         run_until(loop, lambda: len(pad.buttons) > 10, 10, "keys")
         loop.run_until_complete(asyncio.sleep(0.3))
-        DOCS.mkdir(exist_ok=True)
         window.grab().save(str(tmp_path / "console.png"))
-        pad.grab().save(str(DOCS / "dispatch.png"))
+        pad.grab().save(str(shot_path("dispatch.png")))
         run_soon(loop, lambda: window.dispatch_actions[8].trigger())  # Ctrl+H: hang up everything
         run_until(loop, lambda: all(c.get("state") not in ("dialing", "ringing", "active")
                                     for c in store.records("calls").values()), 20, "all calls ended")

@@ -11,9 +11,9 @@ from backend_client.store import ClientStore
 from tests.backend_client.qt_async import qloop, run  # noqa: F401  (fixture)
 from tests.helpers.backend_proc import start_backend
 from tests.security.conftest import PASSWORD, enrol, fresh_code, tls_init
+from tests.helpers.shots import shot_path
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ROOT / "docs"
 
 
 @pytest.fixture
@@ -48,8 +48,7 @@ def test_login_dialog_idle_lock_and_logout(qtbot, qloop, tls_loopback):  # noqa:
     dialog.login_button.click()
     qtbot.waitUntil(lambda: dialog.error.isVisible() and dialog.login_button.isEnabled(), timeout=30_000)
     assert "Wrong user name" in dialog.error.text() and dialog.password.text() == ""
-    DOCS.mkdir(exist_ok=True)
-    dialog.grab().save(str(DOCS / "security-login.png"))
+    dialog.grab().save(str(shot_path("security-login.png")))
 
     dialog.password.setText(PASSWORD)
     dialog.code.setText(fresh_code(totp, used))
@@ -67,7 +66,7 @@ def test_login_dialog_idle_lock_and_logout(qtbot, qloop, tls_loopback):  # noqa:
     overlay.button.click()
     qtbot.waitUntil(lambda: overlay.error.text() != "" and overlay.button.isEnabled(), timeout=30_000)
     assert flow.idle_lock.locked
-    window.grab().save(str(DOCS / "security-idle-lock.png"))
+    window.grab().save(str(shot_path("security-idle-lock.png")))
     overlay.password.setText(PASSWORD)
     overlay.button.click()
     qtbot.waitUntil(lambda: not flow.idle_lock.locked, timeout=30_000)
