@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
 
 from widgets.alert_filter_bar import AlertFilter, AlertFilterBar
 from widgets.alert_list_view import FrameThrottle
+from widgets.connections import disconnect_all
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +118,7 @@ class AlertSound(QObject):
             effect.play()
 
     def shutdown(self) -> None:
-        for signal, slot in self._signals:
-            try:
-                signal.disconnect(slot)
-            except (RuntimeError, TypeError):
-                pass
+        disconnect_all(self._signals)
         self._signals = []
 
 
@@ -326,11 +323,7 @@ class AlertHandling(QObject):
                                         and any(a.status == "active" for a in selected))
 
     def shutdown(self) -> None:
-        for signal, slot in self._signals:
-            try:
-                signal.disconnect(slot)
-            except (RuntimeError, TypeError):
-                pass
+        disconnect_all(self._signals)
         self._signals = []
         self.sound.shutdown()
 

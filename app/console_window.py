@@ -16,6 +16,7 @@ from widgets.alert_list_view import AlertListView, FrameThrottle
 from widgets.camera_list_view import CameraListView
 from widgets.incident_list_view import IncidentListView
 from widgets.video_tile import VideoTile
+from widgets.connections import disconnect_all
 
 log = logging.getLogger(__name__)
 
@@ -381,11 +382,7 @@ class ConsoleWindow(QMainWindow):
         if not self._store_signals:  # already closed once
             super().closeEvent(event)
             return
-        for signal, slot in self._store_signals:
-            try:
-                signal.disconnect(slot)
-            except (RuntimeError, TypeError):
-                pass
+        disconnect_all(self._store_signals)
         self._store_signals = []
         for view in (self.alert_list, self.incident_list, self.camera_list):
             view.shutdown()

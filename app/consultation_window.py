@@ -11,6 +11,7 @@ from widgets.alert_list_view import FrameThrottle
 from widgets.alerts_chart import AlertsChart
 from widgets.incident_list_view import CLOSED_STAGES, IncidentListView
 from widgets.kpi_panel import KpiPanel
+from widgets.connections import disconnect_all
 
 
 class ConsultationWindow(QMainWindow):
@@ -130,11 +131,7 @@ class ConsultationWindow(QMainWindow):
 
     def closeEvent(self, event):  # noqa: N802 - Qt API
         self._tick.stop()
-        for signal, slot in self._store_signals:
-            try:
-                signal.disconnect(slot)
-            except (RuntimeError, TypeError):
-                pass
+        disconnect_all(self._store_signals)
         self._store_signals = []
         for part in (self.kpi, self.chart, self.incident_list):
             part.shutdown()

@@ -17,6 +17,7 @@ from widgets.alert_list_view import FrameThrottle, format_time
 from widgets.colours import GRADE_COLOURS, grade_name
 from widgets.stage_bar import STAGES, StageBar, next_stage, stage_index, stage_name
 from widgets.timeline_view import SUPERVISED, TimelineEntry, TimelineView
+from widgets.connections import disconnect_all
 
 FINISHED_TASK = ("done", "rejected")
 
@@ -410,11 +411,7 @@ class IncidentDesk(QWidget):
             self.advance(stage)
 
     def shutdown(self) -> None:
-        for signal, slot in self._signals:
-            try:
-                signal.disconnect(slot)
-            except (RuntimeError, TypeError):
-                pass
+        disconnect_all(self._signals)
         self._signals = []
 
 

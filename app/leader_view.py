@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from app import leader_model as lm
 from backend_client.layouts import load_layouts
 from widgets.wall_miniature import WallMiniature
+from widgets.connections import disconnect_all
 
 log = logging.getLogger(__name__)
 LAYOUTS_DIR = Path(__file__).resolve().parent.parent / "layouts"
@@ -340,11 +341,7 @@ class LeaderView(QWidget):
         return self._send("room.scene", {"name": name}, translate("LeaderView", "Room scene sent"))
 
     def closeEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt API
-        for signal, slot in self._signals:
-            try:
-                signal.disconnect(slot)
-            except (RuntimeError, TypeError):
-                pass
+        disconnect_all(self._signals)
         super().closeEvent(event)
 
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QGridLayout, Q
 
 from backend_client.layouts import Layout, LayoutError, save_layout
 from widgets.wall_miniature import WallMiniature
+from widgets.connections import disconnect_all
 
 log = logging.getLogger(__name__)
 
@@ -363,11 +364,7 @@ class WallControl(QWidget):
             self.preview.update()
 
     def shutdown(self) -> None:
-        for signal, slot in self._signals:
-            try:
-                signal.disconnect(slot)
-            except (RuntimeError, TypeError):
-                pass
+        disconnect_all(self._signals)
         self._signals = []
 
 

@@ -7,12 +7,13 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPixmap, QPolygonF
 from PySide6.QtWidgets import QWidget
 
-from backend_client.geo import EARTH_RADIUS_M, TILE_SIZE, from_unit, tiles_covering, to_unit, wgs84_to_gcj02
+from backend_client.geo import EARTH_RADIUS_M, TILE_SIZE, from_unit, to_unit, wgs84_to_gcj02
 from widgets.alert_list_view import FrameThrottle
 from widgets.map_layers import LAYER_NAMES, MapLayers
+from widgets.connections import disconnect_all
 
 YONGKANG = (28.888, 120.047)
 MIN_ZOOM, MAX_ZOOM = 2.0, 18.0
@@ -117,11 +118,7 @@ class MapView(QWidget):
 
     def shutdown(self) -> None:
         """Disconnect from the store (the view may outlive its window's close)."""
-        for signal, slot in self._connections:
-            try:
-                signal.disconnect(slot)
-            except (RuntimeError, TypeError):
-                pass
+        disconnect_all(self._connections)
         self._connections = []
 
     def closeEvent(self, event):  # noqa: N802 - Qt API

@@ -9,6 +9,7 @@ from typing import Callable
 
 from backend.auth import User
 from backend.core import CommandError, Core
+from backend.periodic import every
 
 log = logging.getLogger(__name__)
 
@@ -106,12 +107,7 @@ class Escalator:
             self._first_seen.setdefault(event["key"], self.clock())
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.check()
-            except Exception:
-                log.exception("automatic escalation failed; trying again")
+        await every(self.interval, self.check, "automatic escalation")
 
     async def check(self) -> int:
         """Escalate what is due now; returns how many."""

@@ -10,6 +10,7 @@ from typing import Callable
 
 from backend.auth import User
 from backend.core import Change, CommandError, Core
+from backend.periodic import every
 
 log = logging.getLogger(__name__)
 
@@ -165,12 +166,7 @@ class Supervisor:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.check()
-            except Exception:
-                log.exception("task supervision failed; trying again")
+        await every(self.interval, self.check, "task supervision")
 
     async def check(self) -> int:
         now = self.clock()
