@@ -228,6 +228,12 @@ class Core:
         events = await self.publish([Change(entity, "upsert", key, record)], actor)
         return dict(events[0]["data"])
 
+    async def quarantine(self, row: dict, notice: Change | None = None, actor: str = "system") -> list[dict]:
+        """Keep a refused input in the private ``quarantine`` table (id, ts, origin, reason, sha256, size,
+        payload), with an optional notice published in the same transaction; returns the notice's events."""
+        prepared = [self._prepare(notice)] if notice is not None else []
+        return (await self._submit(store.WriteItem(prepared, actor, None, quarantine=[row]))).events
+
     async def set_camera_sources(self, sources: list[dict]) -> None:
         """Replace the private camera sources table (id, url, sub_url, ptz); sealed before they are stored."""
         if self._sealer is None:

@@ -29,6 +29,11 @@ STANDARD_ENTITIES = ("alerts", "incidents", "units", "cameras", "sensors", "wall
 RESERVED_TABLES = frozenset({"events", "layouts", "users", "audit", "camera_sources", "meta", "quarantine"})
 ENTITY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 MAX_BATCH_CHANGES = 500
+# Refused inputs (CAP documents …) with the reason and the first 64 KiB; never sent to clients.
+QUARANTINE_DDL = (
+    'CREATE TABLE IF NOT EXISTS "quarantine" (id TEXT PRIMARY KEY, ts REAL NOT NULL, origin TEXT NOT NULL,'
+    " reason TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL, payload BLOB)"
+)
 MAX_BATCH_DELAY = 0.010
 FAULT_RETRY = 0.5  # seconds between attempts while the disk refuses writes
 PROBE_INTERVAL = 1.0  # an idle writer checks the disk still takes writes this often
@@ -97,6 +102,7 @@ def create_schema(path: str | Path) -> None:
         db["camera_sources"].create({"id": str, "url": str, "sub_url": str, "ptz": str}, pk="id",
                                     if_not_exists=True)
         db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+        conn.execute(QUARANTINE_DDL)
     finally:
         conn.close()
 
@@ -148,12 +154,14 @@ def read_events(path: str | Path, after: int, upto: int, limit: int = 1000) -> l
 
 @dataclass
 class WriteItem:
-    """One submitter's unit of work: its changes, an optional audit row, private camera sources."""
+    """One submitter's unit of work: its changes, an optional audit row, private camera sources,
+    quarantine rows."""
 
     changes: list[tuple[str, str, str, str | None, dict | None]]  # (entity, op, key, JSON text, record)
     actor: str = "system"
     audit: dict[str, Any] | None = None  # {user, role, action, args, ok, detail}
     camera_sources: list[dict] | None = None  # replaces the whole private table
+    quarantine: list[dict] | None = None  # rows for the quarantine table (insert or ignore by id)
     on_done: Callable[["WriteItem"], None] | None = None
     events: list[dict] = field(default_factory=list)  # filled by the writer
     audit_row: dict[str, Any] | None = None
@@ -356,6 +364,10 @@ class Writer(threading.Thread):
                           else json.dumps(s["ptz"]) if s.get("ptz") is not None else None)
                          for s in item.camera_sources],
                     )
+                if item.quarantine:
+                    conn.executemany(
+                        "INSERT OR IGNORE INTO quarantine (id, ts, origin, reason, sha256, size, payload)"
+                        " VALUES (:id, :ts, :origin, :reason, :sha256, :size, :payload)", item.quarantine)
                 if item.audit is not None:
                     a = item.audit
                     item.audit_row = audit_log.append(conn, ts, a["user"], a["role"], a["action"],

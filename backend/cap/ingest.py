@@ -2,15 +2,14 @@
 
 Valid alerts become ``alerts`` records (``to_alert_records``). A refused document gets one row in the
 store's ``quarantine`` table (ts, origin, reason, sha256, size, first 64 KiB of the payload) and a
-payload-free notice on the change stream as entity ``cap_quarantine`` (the store reserves the name
-``quarantine`` for its own table, so the row itself cannot ride on ``Core.publish``).
+payload-free notice on the change stream as entity ``cap_quarantine``, both written by the backend's
+single writer in one transaction (``Core.quarantine``); the payload never reaches clients.
 """
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import logging
-import sqlite3
 import time
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
@@ -27,10 +26,6 @@ NOTICE_ENTITY = "cap_quarantine"
 SHOWN_STATUSES = ("Actual", "Exercise")  # Test, Draft and System are not for the duty officer's screen
 _SEEN_BOUND = 100_000  # in-memory memory of messages that made no alert record (Ack, Test, …)
 
-_QUARANTINE_DDL = (
-    'CREATE TABLE IF NOT EXISTS "quarantine" (id TEXT PRIMARY KEY, ts REAL NOT NULL, origin TEXT NOT NULL,'
-    " reason TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL, payload BLOB)"
-)
 
 
 @dataclass(frozen=True)
@@ -94,7 +89,6 @@ class CapIngest:
         self.counts: dict[str, int] = {}
         self._lock = asyncio.Lock()  # one document at a time: duplicate checks and chains stay exact
         self._index: _Index | None = None
-        self._table_ready = False
 
     async def ingest(self, data: bytes, origin: str) -> IngestResult:
         """Ingest one document; never raises for bad input (it is quarantined instead)."""
@@ -232,26 +226,17 @@ class CapIngest:
         key = sha[:16]
         row = {"id": key, "ts": time.time(), "origin": origin[:500], "reason": reason[:1000], "sha256": sha,
                "size": int(size)}
-        fresh = await asyncio.to_thread(self._insert_row, row, head)
-        if fresh:
-            await self.core.publish([Change(NOTICE_ENTITY, "upsert", key, row)], actor=self.actor)
+        # The same refused document twice is kept once; the backend's single writer stores it together
+        # with its notice on the change stream (the payload stays out of the stream and the snapshot).
+        if not await asyncio.to_thread(self._known, key):
+            await self.core.quarantine({**row, "payload": head}, Change(NOTICE_ENTITY, "upsert", key, row),
+                                       actor=self.actor)
         return IngestResult("quarantined", reason, sha256=sha)
 
-    def _insert_row(self, row: dict, head: bytes) -> bool:  # worker thread; own short transaction
+    def _known(self, key: str) -> bool:  # worker thread: a read, so any connection will do
         conn = store.connect(self.core.db_path)
         try:
-            if not self._table_ready:
-                conn.execute(_QUARANTINE_DDL)
-                self._table_ready = True
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO quarantine (id, ts, origin, reason, sha256, size, payload)"
-                " VALUES (?,?,?,?,?,?,?)",
-                (row["id"], row["ts"], row["origin"], row["reason"], row["sha256"], row["size"], head),
-            )
-            return cur.rowcount == 1
-        except sqlite3.Error:
-            log.exception("quarantine row %s could not be written", row["id"])
-            raise
+            return conn.execute("SELECT 1 FROM quarantine WHERE id = ?", (key,)).fetchone() is not None
         finally:
             conn.close()
 
@@ -260,7 +245,7 @@ def quarantine_rows(db_path) -> list[dict]:
     """Every quarantine row (without payload), oldest first — for tests and tools."""
     conn = store.connect(db_path)
     try:
-        conn.execute(_QUARANTINE_DDL)
+        conn.execute(store.QUARANTINE_DDL)
         cur = conn.execute("SELECT id, ts, origin, reason, sha256, size, length(payload) FROM quarantine ORDER BY ts")
         names = ["id", "ts", "origin", "reason", "sha256", "size", "payload_len"]
         return [dict(zip(names, row)) for row in cur.fetchall()]
