@@ -374,5 +374,14 @@ class AlertListView(StoreTableView):
             return selected[0]
         return self.alert_model.record(self.currentIndex().row()) if self.currentIndex().isValid() else None
 
+    # Below these widths the list drops its source, then its type column: the title matters most.
+    NARROW_HIDE = ((AlertTableModel.COL_SOURCE, 760), (AlertTableModel.COL_EVENT, 600))
+
+    def resizeEvent(self, event):  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        if not self.compact:
+            for column, below in self.NARROW_HIDE:
+                self.setColumnHidden(column, self.width() < below)
+
     def shutdown(self) -> None:
         self.alert_model.disconnect_store()

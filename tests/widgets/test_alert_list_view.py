@@ -123,3 +123,14 @@ def test_throttle_runs_once_per_frame(qtbot):
     assert throttle.pending
     qtbot.waitUntil(lambda: len(calls) == 2, timeout=2000)
     throttle.deleteLater()
+
+
+def test_a_narrow_list_gives_the_title_the_room_of_source_then_type(view):
+    view.show()
+    view.resize(1000, 400)
+    assert not view.isColumnHidden(AlertTableModel.COL_SOURCE) and not view.isColumnHidden(AlertTableModel.COL_EVENT)
+    view.resize(700, 400)
+    assert view.isColumnHidden(AlertTableModel.COL_SOURCE) and not view.isColumnHidden(AlertTableModel.COL_EVENT)
+    view.resize(450, 400)
+    assert view.isColumnHidden(AlertTableModel.COL_SOURCE) and view.isColumnHidden(AlertTableModel.COL_EVENT)
+    assert view.columnWidth(AlertTableModel.COL_TITLE) > 100
