@@ -66,7 +66,7 @@ fi
 mkdir -p "$VAR/cap-inbox"
 
 $PY -m backend --db "$DB" --port "$HUB_PORT" --relay-port "$RELAY_PORT" --cameras "$VAR/cameras.json" \
-  --cap-inbox "$VAR/cap-inbox" --radio "$VAR/radio-a" "${SIP_ARGS[@]}" --demo-notice-gateway --room-sim \
+  --cap-inbox "$VAR/cap-inbox" --radio "$VAR/radio-a" "${SIP_ARGS[@]}" --demo-notice-gateway --room-sim --correlate-sources 3 \
   >"$VAR/logs/backend.log" 2>&1 &
 pids+=($!)
 wait_port 127.0.0.1 "$HUB_PORT" 30
