@@ -9,12 +9,12 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel, QMenu, QSplitter,
-                               QToolBar, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDockWidget, QDoubleSpinBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMenu,
+                               QSplitter, QToolBar, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from backend_client.client import CommandFailed
 from backend_client.geo import within_radius
-from backend_client.map_resources import MapDataError, load_resources
+from backend_client.map_resources import MapDataError, load_geojson, load_overlays, load_resources
 from backend_client.tiles import TileError, TileProvider, default_sources, tianditu
 from widgets.map_layers import LAYER_NAMES
 from widgets.map_view import MapView
@@ -67,6 +67,13 @@ def make_providers() -> list[TileProvider]:
     return providers
 
 
+def load_map_overlays() -> list:
+    shapes, errors = load_overlays()
+    for exc in errors:  # a bad overlay file is reported and skipped; the map still opens
+        log.error("%s", exc)
+    return shapes
+
+
 def load_demo_resources() -> list:
     try:
         return load_resources()
@@ -85,6 +92,7 @@ class MapPanel(QWidget):
         super().__init__(parent)
         self.view = MapView(store, make_providers(), wall=wall)
         self.view.layers.set_resources(load_demo_resources())
+        self.view.layers.shapes = load_map_overlays()
         self.layer_actions: dict[str, QAction] = {}
         bar = QToolBar()
         for n, name in enumerate(LAYER_NAMES, start=1):
@@ -98,12 +106,44 @@ class MapPanel(QWidget):
             action.toggled.connect(lambda on, name=name: self.view.set_layer_visible(name, on))
             bar.addAction(action)
             self.layer_actions[name] = action
+        self.open_overlay_action = QAction(translate("MapFeature", "Open overlay…"), self)
+        self.open_overlay_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
+        self.open_overlay_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.open_overlay_action.setToolTip(translate("MapFeature", "Draw a GeoJSON file over the map (Ctrl+Shift+O)"))
+        self.open_overlay_action.triggered.connect(lambda _c=False: self.open_overlay())
+        bar.addAction(self.open_overlay_action)
+        self.message = QLabel()
+        self.message.setObjectName("mapMessage")
+        self.message.hide()
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(0)
         if not wall:
             box.addWidget(bar)
+            box.addWidget(self.message)
         box.addWidget(self.view, 1)
+
+    def open_overlay(self, path: str | None = None) -> int:
+        """Add a GeoJSON file's shapes to the map (asks for the file when none is given); returns how many."""
+        if path is None:
+            path, _filter = QFileDialog.getOpenFileName(self, translate("MapFeature", "Open overlay"), "",
+                                                        translate("MapFeature", "GeoJSON (*.geojson *.json)"))
+            if not path:
+                return 0
+        try:
+            shapes = load_geojson(path)
+        except MapDataError as exc:
+            self.message.setText(str(exc))
+            self.message.setStyleSheet("color: #ff6b6b;")
+            self.message.show()
+            return 0
+        self.view.layers.shapes = [*self.view.layers.shapes, *shapes]
+        self.message.setText(translate("MapFeature", "%1 shapes from %2").replace("%1", str(len(shapes)))
+                             .replace("%2", Path(path).name))
+        self.message.setStyleSheet("")
+        self.message.show()
+        self.view.update()
+        return len(shapes)
 
     def shutdown(self) -> None:
         self.view.shutdown()

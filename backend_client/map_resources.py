@@ -10,6 +10,7 @@ from backend_client.geo import to_wgs84
 
 ROOT = Path(__file__).resolve().parent.parent
 RESOURCES_FILE = ROOT / "resources" / "map" / "resources.json"
+OVERLAYS_DIR = ROOT / "resources" / "map" / "overlays"
 RESOURCE_KINDS = ("rescue_team", "supply_depot", "shelter", "hospital")
 
 
@@ -122,3 +123,15 @@ def _geometry(geom: dict, crs: str, props: dict) -> list[Shape]:
     if kind == "GeometryCollection":
         return [s for g in geom.get("geometries", []) for s in _geometry(g, crs, props)]
     raise ValueError(f"unsupported geometry type {kind!r}")
+
+
+def load_overlays(directory: str | Path = OVERLAYS_DIR) -> tuple[list[Shape], list[MapDataError]]:
+    """The shapes of every ``*.geojson`` in ``directory`` and the errors of the files that did not load."""
+    shapes: list[Shape] = []
+    errors: list[MapDataError] = []
+    for path in sorted(Path(directory).glob("*.geojson")):
+        try:
+            shapes.extend(load_geojson(path))
+        except MapDataError as exc:
+            errors.append(exc)
+    return shapes, errors

@@ -63,7 +63,7 @@
 <context>
     <name>AlertHandling</name>
     <message>
-        <location filename="../../app/alert_handling.py" line="+203"/>
+        <location filename="../../app/alert_handling.py" line="+200"/>
         <source>Escalated alerts not yet acknowledged; click to show them</source>
         <translation>已升级但尚未确认的告警；单击查看</translation>
     </message>
@@ -471,7 +471,7 @@
 <context>
     <name>ConsoleWindow</name>
     <message>
-        <location filename="../../app/console_window.py" line="+101"/>
+        <location filename="../../app/console_window.py" line="+102"/>
         <source>Command centre — duty console</source>
         <translation>指挥中心 — 值班台</translation>
     </message>
@@ -501,7 +501,7 @@
         <translation>视频预览</translation>
     </message>
     <message>
-        <location line="+53"/>
+        <location line="+55"/>
         <location line="+3"/>
         <source>Acknowledge</source>
         <translation>确认告警</translation>
@@ -691,7 +691,7 @@
 <context>
     <name>ConsultationWindow</name>
     <message>
-        <location filename="../../app/consultation_window.py" line="+28"/>
+        <location filename="../../app/consultation_window.py" line="+29"/>
         <source>Command centre — consultation</source>
         <translation>指挥中心 — 会商</translation>
     </message>
@@ -1203,7 +1203,7 @@
 <context>
     <name>IncidentDesk</name>
     <message>
-        <location filename="../../app/incident_desk.py" line="+44"/>
+        <location filename="../../app/incident_desk.py" line="+45"/>
         <source>phone report</source>
         <translation>电话报警</translation>
     </message>
@@ -1385,7 +1385,7 @@
         <translation>推进到%1</translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+39"/>
         <source>Incident desk</source>
         <translation>事件工作台</translation>
     </message>
@@ -1403,7 +1403,7 @@
 <context>
     <name>IncidentDialog</name>
     <message>
-        <location filename="../../app/console_window.py" line="-323"/>
+        <location filename="../../app/console_window.py" line="-325"/>
         <source>New incident</source>
         <translation>新建事件</translation>
     </message>
@@ -1542,7 +1542,7 @@
 <context>
     <name>LeaderView</name>
     <message>
-        <location filename="../../app/leader_view.py" line="+79"/>
+        <location filename="../../app/leader_view.py" line="+80"/>
         <source>red/orange %1 · unacknowledged %2</source>
         <translation>红色/橙色 %1 · 未确认 %2</translation>
     </message>
@@ -1839,7 +1839,7 @@
         <translation>会商室模式已发送</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+9"/>
         <source>Leader&apos;s view</source>
         <translation>领导视图</translation>
     </message>
@@ -2056,12 +2056,37 @@
         <translation>无人机</translation>
     </message>
     <message>
-        <location line="+52"/>
+        <location line="+60"/>
         <source>Show or hide the %1 layer (%2)</source>
         <translation>显示或隐藏%1图层（%2）</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+5"/>
+        <source>Open overlay…</source>
+        <translation>打开叠加图层…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Draw a GeoJSON file over the map (Ctrl+Shift+O)</source>
+        <translation>在地图上叠加显示 GeoJSON 文件（Ctrl+Shift+O）</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Open overlay</source>
+        <translation>打开叠加图层</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>GeoJSON (*.geojson *.json)</source>
+        <translation>GeoJSON 文件 (*.geojson *.json)</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>%1 shapes from %2</source>
+        <translation>已从 %2 载入 %1 个图形</translation>
+    </message>
+    <message>
+        <location line="+23"/>
         <location line="+61"/>
         <source>Select an incident to see the resources near it</source>
         <translation>选择事件以查看周边资源</translation>
@@ -2815,7 +2840,7 @@
 <context>
     <name>WallControl</name>
     <message>
-        <location filename="../../app/wall_control.py" line="+79"/>
+        <location filename="../../app/wall_control.py" line="+80"/>
         <source>On the wall</source>
         <translation>大屏当前画面</translation>
     </message>
@@ -3006,7 +3031,7 @@
         <translation>未连接到中心服务</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+47"/>
         <source>Wall</source>
         <translation>大屏</translation>
     </message>

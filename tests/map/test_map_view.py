@@ -129,3 +129,39 @@ def test_nearby_panel_ranks_and_dispatch_reports_refusal(qtbot, qloop, tmp_path)
     finally:
         run(qtbot, store.stop())
         backend.stop()
+
+
+def test_geojson_overlays_load_at_start_and_from_a_file(qtbot, tmp_path):
+    from app.map_feature import MapPanel
+    from backend_client.map_resources import load_overlays
+
+    shipped, errors = load_overlays()
+    assert shipped and not errors, errors  # resources/map/overlays/*.geojson
+    store = ClientStore()
+    store.apply_message(snapshot())
+    panel = MapPanel(store)
+    qtbot.addWidget(panel)
+    panel.resize(800, 600)
+    assert len(panel.view.layers.shapes) == len(shipped)
+    # a file of ours: a square polygon; its edge is drawn in the overlay colour
+    square = [[120.040, 28.870], [120.050, 28.870], [120.050, 28.880], [120.040, 28.880], [120.040, 28.870]]
+    path = tmp_path / "zone.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},'
+                    ' "geometry": {"type": "Polygon", "coordinates": [%s]}}]}' % square, encoding="utf-8")
+    panel.show()
+    panel.view.set_view(28.875, 120.045, 15)
+    edge = panel.view.to_screen(28.875, 120.040)
+    before = colour_near(panel.view.grab().toImage(), edge, 2)
+    assert panel.open_overlay(str(path)) == 1
+    assert len(panel.view.layers.shapes) == len(shipped) + 1
+    after = colour_near(panel.view.grab().toImage(), edge, 2)
+    new = [QColor(c) for c in after - before]
+    assert new, "the square's edge is not drawn where it belongs"
+    assert any(c.blue() > c.red() for c in new)  # in the overlay's blue (#5fb3d9, blended into the map)
+    # a bad file is reported and adds nothing
+    bad = tmp_path / "bad.geojson"
+    bad.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Polygon",'
+                   ' "coordinates": "x"}}]}', encoding="utf-8")
+    assert panel.open_overlay(str(bad)) == 0
+    assert "bad.geojson" in panel.message.text() and len(panel.view.layers.shapes) == len(shipped) + 1
+    panel.shutdown()
