@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QMainWindow,
                                QWidget)
 
+from backend_client.townships import township_name
 from widgets.alert_filter_bar import AlertFilter, AlertFilterBar
 from widgets.alert_list_view import FrameThrottle
 from widgets.connections import disconnect_all
@@ -303,7 +304,7 @@ class AlertHandling(QObject):
     def refresh(self, *_args: Any) -> None:
         townships = sorted({a.township for a in self.store.alerts() if a.township})
         if townships != [self.filter_bar.township_box.itemData(i) for i in range(1, self.filter_bar.township_box.count())]:
-            self.filter_bar.set_townships((t, t) for t in townships)
+            self.filter_bar.set_townships((t, township_name(t)) for t in townships)
         escalated = self.escalated_unacked()
         if escalated:
             top = max(a.escalation_level for a in escalated)

@@ -14,9 +14,9 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
 from backend_client.layouts import Layout, load_layouts
 from widgets.alert_list_view import AlertListView, FrameThrottle
 from widgets.camera_list_view import CameraListView
+from widgets.connections import disconnect_all
 from widgets.incident_list_view import IncidentListView
 from widgets.video_tile import VideoTile
-from widgets.connections import disconnect_all
 
 log = logging.getLogger(__name__)
 

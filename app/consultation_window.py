@@ -9,9 +9,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QSplitter, QVBox
 
 from widgets.alert_list_view import FrameThrottle
 from widgets.alerts_chart import AlertsChart
+from widgets.connections import disconnect_all
 from widgets.incident_list_view import CLOSED_STAGES, IncidentListView
 from widgets.kpi_panel import KpiPanel
-from widgets.connections import disconnect_all
 
 
 class ConsultationWindow(QMainWindow):

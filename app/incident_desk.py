@@ -13,11 +13,12 @@ from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QLineEdit, QLis
 
 from app.alert_handling import DEPARTMENTS
 from app.incident_dialogs import EvaluateDialog, NewIncidentDialog, PlanDialog, TaskDialog, plan_title
+from backend_client.townships import township_name
 from widgets.alert_list_view import FrameThrottle, format_time
 from widgets.colours import GRADE_COLOURS, grade_name
+from widgets.connections import disconnect_all
 from widgets.stage_bar import STAGES, StageBar, next_stage, stage_index, stage_name
 from widgets.timeline_view import SUPERVISED, TimelineEntry, TimelineView
-from widgets.connections import disconnect_all
 
 FINISHED_TASK = ("done", "rejected")
 
@@ -337,7 +338,7 @@ class IncidentDesk(QWidget):
             lst.clear()
             for incident in by_stage[stage]:
                 item = QListWidgetItem(f"{grade_name(incident.grade)}  {incident.title}\n"
-                                       f"{format_time(incident.created)} · {incident.township or incident.department}")
+                                       f"{format_time(incident.created)} · {township_name(incident.township) or incident.department}")
                 item.setData(Qt.ItemDataRole.UserRole, incident.id)
                 item.setForeground(QBrush(QColor(GRADE_COLOURS.get(incident.grade, "#e6edf3"))))
                 item.setToolTip(f"{incident.id} · {incident.category} · {incident.cycle}")

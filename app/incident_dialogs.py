@@ -8,7 +8,6 @@ from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import (QComboBox, QDateTimeEdit, QSpinBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit,
                                QListWidget, QListWidgetItem, QPlainTextEdit, QWidget)
 
-from app.alert_handling import DEPARTMENTS
 from app.console_window import CATEGORIES
 
 CYCLES = ("micro", "small", "big")

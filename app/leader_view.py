@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
 
 from app import leader_model as lm
 from backend_client.layouts import load_layouts
-from widgets.wall_miniature import WallMiniature
 from widgets.connections import disconnect_all
+from widgets.wall_miniature import WallMiniature
 
 log = logging.getLogger(__name__)
 LAYOUTS_DIR = Path(__file__).resolve().parent.parent / "layouts"

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QGridLayout, Q
                                QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from backend_client.layouts import Layout, LayoutError, save_layout
-from widgets.wall_miniature import WallMiniature
 from widgets.connections import disconnect_all
+from widgets.wall_miniature import WallMiniature
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QWidget
 
 from backend_client.geo import EARTH_RADIUS_M, TILE_SIZE, from_unit, to_unit, wgs84_to_gcj02
 from widgets.alert_list_view import FrameThrottle
-from widgets.map_layers import LAYER_NAMES, MapLayers
 from widgets.connections import disconnect_all
+from widgets.map_layers import LAYER_NAMES, MapLayers
 
 YONGKANG = (28.888, 120.047)
 MIN_ZOOM, MAX_ZOOM = 2.0, 18.0
