@@ -2,9 +2,9 @@
 
 Every console gets a transient ``status`` frame (fault, then ok), commands during the fault are refused
 with ``unavailable``, the write caught by the fault is held and committed after recovery, and nothing
-acknowledged is lost. Read-only and I/O-failing disks cannot be made here for a process that holds the
-file open (remount ro: "mount point is busy"; no device-mapper for dm-flakey/dm-error; a read-only loop
-device still takes writes), so those are covered by classifying the real SQLite errors.
+acknowledged is lost. A disk that turns read-only with I/O errors under the running backend is made for
+real in test_read_only_store.py (ext4's trigger_fs_error); the error classes are also checked here on
+real SQLite errors.
 """
 import asyncio
 import sqlite3
