@@ -16,12 +16,8 @@ from PySide6.QtWidgets import QDockWidget, QMenu
 from widgets.dispatch_pad import DispatchPad
 
 log = logging.getLogger(__name__)
-_CTX = "DispatchFeature"
 SLOT_KEYS = ("F6", "F7", "F8", "F9", "F10", "F12")
 
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate(_CTX, text)
 
 
 translate = QCoreApplication.translate  # lupdate reads translate("DispatchFeature", "…")

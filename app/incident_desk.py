@@ -78,9 +78,6 @@ def incident_timeline(incident: Any, tasks: list[dict], now: float, plan: str = 
     return sorted(entries, key=lambda e: e.at)
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("IncidentDesk", text)
-
 
 translate = QCoreApplication.translate  # lupdate reads translate("IncidentDesk", "…")
 

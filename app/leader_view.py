@@ -27,9 +27,6 @@ STATE_COLOUR = {"online": "#5fd35f", "offline": "#ff5a4e", "unknown": "#9aa4ad"}
 GRADE_NAMES = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("LeaderView", text)
-
 
 translate = QCoreApplication.translate  # lupdate reads translate("LeaderView", "…")
 

@@ -23,11 +23,7 @@ log = logging.getLogger(__name__)
 
 DISPATCH_ACTION = "dispatch.call"
 DEFAULT_RADIUS_KM = 5.0
-_CTX = "MapFeature"
 
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate(_CTX, text)
 
 
 translate = QCoreApplication.translate  # lupdate reads translate("MapFeature", "…")

@@ -23,9 +23,6 @@ MAX_GAP_S = 30.0  # quiet stretches longer than this replay as this long, so 1×
 TICK_MS = 50
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("Review", text)
-
 
 translate = QCoreApplication.translate  # lupdate reads translate("Review", "…")
 

@@ -7,13 +7,9 @@ from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-_CTX = "CallLogView"
 STATE_COLOURS = {"dialing": "#f5d21f", "ringing": "#f5d21f", "active": "#2ecc71", "ended": "#8a939c",
                  "busy": "#f28c1b", "no_answer": "#f28c1b", "failed": "#e5322d"}
 
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate(_CTX, text)
 
 
 translate = QCoreApplication.translate  # lupdate reads translate("CallLogView", "…")

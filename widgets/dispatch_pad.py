@@ -11,12 +11,8 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QGridLayout, QHBoxLayout
 
 from widgets.call_log_view import CallLogView
 
-_CTX = "DispatchPad"
 BUSY_STATES = ("dialing", "ringing", "active")
 
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate(_CTX, text)
 
 
 translate = QCoreApplication.translate  # lupdate reads translate("DispatchPad", "…")
