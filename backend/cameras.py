@@ -7,13 +7,13 @@ becomes a ``cameras`` record (backend_client.models.Camera); url, sub_url and pt
 """
 from __future__ import annotations
 
-import json
 import math
 import re
 from pathlib import Path
 from typing import Any
 
 from backend.core import Change, Core
+from backend_client.jsonfile import read_json
 
 CAMERA_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 URL_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "udp://", "rtp://", "file://")
@@ -81,16 +81,7 @@ def parse_cameras(data: Any, source: str) -> tuple[list[dict], list[dict]]:
 
 def load_camera_file(path: str | Path) -> tuple[list[dict], list[dict]]:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CameraListError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise CameraListError(f"{path}: not UTF-8 text") from None
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise CameraListError(f"{path}: not valid JSON: {exc}") from None
+    data = read_json(path, CameraListError)
     return parse_cameras(data, str(path))
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backend_client.jsonfile import read_json
+
 SCHEMA_VERSION = 1
 CELL_KINDS = ("camera", "tour", "map", "alerts", "incidents", "kpi", "clock", "banner", "empty")
 MAX_GRID = 16  # per side
@@ -200,16 +202,7 @@ def _linkage(value: Any, where: str) -> dict | None:
 def load_layout(path: str | os.PathLike) -> Layout:
     path = Path(path)
     source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise LayoutError(f"{source}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise LayoutError(f"{source}: not UTF-8 text") from None
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise LayoutError(f"{source}: not valid JSON: {exc}") from None
+    data = read_json(path, LayoutError)
     return parse_layout(data, source, path.stem)
 
 
