@@ -20,6 +20,10 @@ DEB_PACKAGES=(
   socat
   # telephony bridge: the SIP user agent we drive, and sipp as the demo's and the tests' SIP peer
   baresip-core sip-tester
+  # federation: PostgreSQL for the city centre's store (tests start a temporary cluster with initdb)
+  postgresql
+  # conferences: the Janus WebRTC server (video room, streaming, recordings) and its recording converter
+  janus janus-tools
 )
 
 missing=()
