@@ -1,0 +1,1 @@
+"""Conference engine: Janus run by the backend, rooms per consultation or incident, moderation, layouts."""
