@@ -100,6 +100,7 @@ class Core:
         self._pending: dict[tuple[str, str], list] = {}  # (entity, key) -> [latest record or None, count]
         self._subscribers: list[Callable[[dict], None]] = []
         self._actions: dict[str, tuple[frozenset[str], Handler]] = {}
+        self._publish_guards: list[Callable[[list[Change]], None]] = []
         self._futures: dict[int, asyncio.Future] = {}
         self._writer: store.Writer | None = None
         self._reader: sqlite3.Connection | None = None
@@ -206,6 +207,8 @@ class Core:
 
     async def publish(self, changes: list[Change], actor: str = "system", audit: dict | None = None) -> list[dict]:
         """Commit the changes durably (and the audit row, same transaction); return their events."""
+        for guard in self._publish_guards:
+            guard(changes)  # may raise CommandError (e.g. a record owned by another centre)
         prepared = [self._prepare(ch) for ch in changes]
         pending = _command_audit.get()
         if audit is None and pending is not None and not pending.attached and prepared:
@@ -219,6 +222,11 @@ class Core:
             slot[0], slot[1] = record, slot[1] + 1
         item = store.WriteItem(prepared, actor, audit)
         return (await self._submit(item)).events
+
+    def add_publish_guard(self, guard: Callable[[list[Change]], None]) -> None:
+        """``guard(changes)`` runs before every publish and may refuse it by raising (federation: only the
+        owning centre changes a record)."""
+        self._publish_guards.append(guard)
 
     async def update(self, entity: str, key: str, fields: dict, actor: str = "system") -> dict:
         """Merge ``fields`` into the current record (created if absent), publish it, return it."""
