@@ -54,6 +54,8 @@ def input_args(url: str, rtsp_transport: str = "tcp", io_timeout_s: float = 5.0)
         args += ["-rw_timeout", timeout_us, "-reconnect", "0"]
     elif scheme in ("udp", "rtp"):
         args += ["-timeout", timeout_us]
+    elif url.lower().endswith(".sdp"):  # RTP described by an SDP file (a conference participant): live
+        args += ["-protocol_whitelist", "file,udp,rtp"]
     else:  # a file (demo/test source): play it in real time, looped, like a camera
         if url.startswith("file://"):
             url = url[len("file://"):]

@@ -1,0 +1,261 @@
+"""Participant video out: a videoroom publisher's video forwarded as RTP to loopback, described by an SDP file
+and registered as a camera-like source (``conf-<room>-<participant>``) that the relay pulls like a camera.
+
+    out = MediaOut(core, videoroom_handle, admin_key=janus.room_admin_key, sdp_dir=state / "sdp")
+    await out.start()                                   # watches the sources' relay health (see refresh)
+    pv = await out.forward("CS-1", "video-jnjd", secret=room_secret, display="江南街道", codec="h264")
+    # the relay now serves http://HOST:RELAYPORT/cam/conf-CS-1-video-jnjd.ts?token=T
+    await out.stop_forward("CS-1", "video-jnjd", secret=room_secret)
+
+H.264 (rooms created with ``videocodec: "h264"``) is remuxed with ``-c copy``; VP8/VP9 is transcoded by the
+relay (it sees a codec MPEG-TS cannot carry), which its health shows as ``codec``. A pull that starts after
+the forward waits for a keyframe, so when the relay reports the source ``connecting`` the forward is
+re-added: Janus asks the publisher for a keyframe (PLI) whenever a forwarder is added.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import socket
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from backend.core import Change
+
+log = logging.getLogger(__name__)
+
+SOURCE_PREFIX = "conf-"
+RTP_CODECS = {"h264": "H264/90000", "vp8": "VP8/90000", "vp9": "VP9/90000", "h265": "H265/90000",
+              "av1": "AV1/90000"}
+PAYLOAD_TYPE = 96
+HEALTH_DEFAULTS = {"state": "idle", "bitrate_kbps": 0.0, "fps": 0.0, "keyframe_age": None, "viewers": 0,
+                   "reconnects": 0, "codec": ""}
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+class MediaError(RuntimeError):
+    """A forward that cannot be set up, naming the room and participant."""
+
+
+def source_id(room: str, participant: str) -> str:
+    """``conf-<room>-<participant>``, reduced to the camera-id alphabet and 64 characters."""
+    sid = SOURCE_PREFIX + _UNSAFE.sub("_", f"{room}-{participant}")
+    return sid[:64]
+
+
+def sdp_text(port: int, codec: str, pt: int = PAYLOAD_TYPE, host: str = "127.0.0.1", name: str = "cc") -> str:
+    """An SDP that tells ffmpeg which RTP arrives on ``host:port`` (video only)."""
+    codec = codec.lower()
+    if codec not in RTP_CODECS:
+        raise MediaError(f"codec {codec!r} cannot be described (one of {', '.join(RTP_CODECS)})")
+    lines = ["v=0", f"o=- 0 0 IN IP4 {host}", f"s={name}", f"c=IN IP4 {host}", "t=0 0",
+             f"m=video {int(port)} RTP/AVP {pt}", f"a=rtpmap:{pt} {RTP_CODECS[codec]}", "a=recvonly"]
+    if codec == "h264":
+        lines.insert(-1, f"a=fmtp:{pt} packetization-mode=1")
+    return "\r\n".join(lines) + "\r\n"
+
+
+class PortPool:
+    """Even UDP ports (RTP; RTCP would take the odd one after) from a range, checked free by binding."""
+
+    def __init__(self, low: int = 42000, high: int = 42999, host: str = "127.0.0.1"):
+        self.low, self.high, self.host = low + (low % 2), high, host
+        self._used: set[int] = set()
+
+    def take(self) -> int:
+        for port in range(self.low, self.high, 2):
+            if port in self._used:
+                continue
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                try:
+                    s.bind((self.host, port))
+                except OSError:
+                    continue
+            self._used.add(port)
+            return port
+        raise MediaError(f"no free even UDP port left in {self.low}-{self.high}")
+
+    def give_back(self, port: int) -> None:
+        self._used.discard(port)
+
+
+@dataclass(frozen=True)
+class ParticipantVideo:
+    """One forwarded participant. Attributes: room, participant, display, source (camera id), port, codec,
+    mid, stream_id (Janus forwarder id), sdp_path, secret (the room's, kept to refresh the forward)."""
+
+    room: str
+    participant: str
+    display: str
+    source: str
+    port: int
+    codec: str
+    mid: str
+    stream_id: int
+    sdp_path: Path
+    secret: str = ""
+
+
+class MediaOut:
+    """Forwards participants' video to the relay. Attributes: forwards ({source id: ParticipantVideo})."""
+
+    def __init__(self, core, videoroom, *, admin_key: str = "", sdp_dir: str | Path,
+                 ports: PortPool | None = None, host: str = "127.0.0.1"):
+        self.core, self.handle, self.admin_key = core, videoroom, admin_key
+        self.sdp_dir = Path(sdp_dir)
+        self.ports = ports or PortPool(host=host)
+        self.host = host
+        self.forwards: dict[str, ParticipantVideo] = {}
+        self.refreshes = 0
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task] = set()
+
+    async def start(self) -> None:
+        self.sdp_dir.mkdir(parents=True, exist_ok=True)
+        self.core.subscribe(self._on_event)
+
+    async def close(self) -> None:
+        self.core.unsubscribe(self._on_event)
+        for pv in list(self.forwards.values()):
+            try:
+                await self.stop_forward(pv.room, pv.participant, secret=pv.secret)
+            except Exception:
+                log.exception("stopping forward %s", pv.source)
+        for task in list(self._tasks):
+            task.cancel()
+
+    # ---- forward -----------------------------------------------------------------------------
+    async def _publisher_stream(self, room: str, participant: str, secret: str) -> tuple[str, str]:
+        """(mid, codec) of the participant's first video stream, from the room's participant list."""
+        data = await self.handle.request({"request": "listparticipants", "room": room})
+        for p in data.get("participants", []):
+            if str(p.get("id")) == str(participant):
+                if not p.get("publisher"):
+                    raise MediaError(f"{room}/{participant}: joined but not publishing video")
+                for s in p.get("streams", []) or []:
+                    if s.get("type") == "video" and not s.get("disabled"):
+                        return str(s.get("mid", "")), str(s.get("codec", "")).lower()
+                return "", await self._room_codec(room)  # Janus 1.1.2 lists no streams here
+        raise MediaError(f"{room}/{participant}: no such participant in the room")
+
+    async def _room_codec(self, room: str) -> str:
+        """The room's first allowed video codec: what a publisher that can do it negotiates."""
+        data = await self.handle.request({"request": "list", **({"admin_key": self.admin_key} if self.admin_key
+                                                                 else {})})
+        for r in data.get("list", []):
+            if str(r.get("room")) == room:
+                return str(r.get("videocodec") or "vp8").split(",")[0].strip().lower()
+        return "vp8"
+
+    def _body(self, request: str, room: str, secret: str, **fields) -> dict:
+        body = {"request": request, "room": room, **fields}
+        if secret:
+            body["secret"] = secret
+        if self.admin_key:
+            body["admin_key"] = self.admin_key
+        return body
+
+    async def _add_forwarder(self, room: str, participant: str, secret: str, mid: str, port: int) -> int:
+        if mid:
+            target = {"streams": [{"mid": mid, "port": port, "pt": PAYLOAD_TYPE}]}
+        else:  # mid unknown: the older form forwards the first video stream
+            target = {"video_port": port, "video_pt": PAYLOAD_TYPE}
+        data = await self.handle.request(self._body("rtp_forward", room, secret, publisher_id=participant,
+                                                    host=self.host, **target))
+        for fw in data.get("forwarders", []):
+            if fw.get("type") == "video":
+                return int(fw["stream_id"])
+        legacy = data.get("rtp_stream") or {}
+        if legacy.get("video_stream_id"):
+            return int(legacy["video_stream_id"])
+        raise MediaError(f"{room}/{participant}: Janus added no video forwarder ({data})")
+
+    async def forward(self, room: str, participant: str, *, secret: str = "", display: str = "",
+                      codec: str = "", mid: str = "") -> ParticipantVideo:
+        """Forward the participant's video and register it as a source; idempotent per participant."""
+        room, participant = str(room), str(participant)
+        sid = source_id(room, participant)
+        async with self._lock:
+            if sid in self.forwards:
+                return self.forwards[sid]
+            if not mid or not codec:
+                found_mid, found_codec = await self._publisher_stream(room, participant, secret)
+                mid, codec = mid or found_mid, codec or found_codec or "h264"
+            port = self.ports.take()
+            try:
+                sdp_path = self.sdp_dir / f"{sid}.sdp"
+                tmp = sdp_path.with_suffix(".tmp")
+                tmp.write_text(sdp_text(port, codec, host=self.host, name=sid), "utf-8")
+                tmp.replace(sdp_path)
+                stream_id = await self._add_forwarder(room, participant, secret, mid, port)
+            except BaseException:
+                self.ports.give_back(port)
+                raise
+            pv = ParticipantVideo(room, participant, display or participant, sid, port, codec, mid, stream_id,
+                                  sdp_path, secret)
+            self.forwards[sid] = pv
+            await self._register(pv)
+            log.info("conference video %s → udp %d (%s), source %s", participant, port, codec, sid)
+            return pv
+
+    async def stop_forward(self, room: str, participant: str, *, secret: str = "") -> bool:
+        sid = source_id(str(room), str(participant))
+        async with self._lock:
+            pv = self.forwards.pop(sid, None)
+            if pv is None:
+                return False
+            try:
+                await self.handle.request(self._body("stop_rtp_forward", pv.room, secret or pv.secret,
+                                                     publisher_id=pv.participant, stream_id=pv.stream_id))
+            except Exception as exc:  # the publisher may be gone already, and its forwarders with it
+                log.info("stop_rtp_forward %s: %s", sid, exc)
+            self.ports.give_back(pv.port)
+            await self._unregister(pv)
+            pv.sdp_path.unlink(missing_ok=True)
+            return True
+
+    async def refresh(self, source: str) -> None:
+        """Re-add the forwarder (same port): Janus sends the publisher a PLI, so a new pull gets a keyframe."""
+        async with self._lock:
+            pv = self.forwards.get(source)
+            if pv is None:
+                return
+            try:
+                await self.handle.request(self._body("stop_rtp_forward", pv.room, pv.secret,
+                                                     publisher_id=pv.participant, stream_id=pv.stream_id))
+            except Exception as exc:
+                log.info("refresh %s: stop: %s", source, exc)
+            stream_id = await self._add_forwarder(pv.room, pv.participant, pv.secret, pv.mid, pv.port)
+            self.forwards[source] = replace(pv, stream_id=stream_id)
+            self.refreshes += 1
+
+    # ---- the camera-like source --------------------------------------------------------------
+    async def _register(self, pv: ParticipantVideo) -> None:
+        sources = [s for s in self.core.camera_sources() if s["id"] != pv.source]
+        sources.append({"id": pv.source, "url": str(pv.sdp_path), "sub_url": "", "ptz": None})
+        await self.core.set_camera_sources(sources)
+        current = self.core.get("cameras", pv.source) or {}
+        record = {**HEALTH_DEFAULTS, **current, "id": pv.source, "name": pv.display, "lat": None, "lon": None,
+                  "township": "", "has_sub": False, "ptz": False, "source": "conference", "room": pv.room,
+                  "participant": pv.participant}
+        await self.core.publish([Change("cameras", "upsert", pv.source, record)], actor="conference")
+
+    async def _unregister(self, pv: ParticipantVideo) -> None:
+        await self.core.set_camera_sources([s for s in self.core.camera_sources() if s["id"] != pv.source])
+        if self.core.get("cameras", pv.source) is not None:
+            await self.core.publish([Change("cameras", "delete", pv.source)], actor="conference")
+
+    def _on_event(self, event: dict) -> None:
+        if event.get("entity") != "cameras" or event.get("key") not in self.forwards:
+            return
+        if (event.get("data") or {}).get("state") == "connecting":
+            task = asyncio.get_running_loop().create_task(self._refresh_quietly(event["key"]))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _refresh_quietly(self, source: str) -> None:
+        try:
+            await self.refresh(source)
+        except Exception as exc:
+            log.warning("conference video %s: keyframe refresh failed: %s", source, exc)
