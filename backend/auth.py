@@ -1,8 +1,11 @@
 """Users and credentials: token hashes, scrypt passwords, TOTP, lockout records, role/disable/logout.
 
-Only hashes of tokens are stored (SHA-256 of a 256-bit random token; of a session token too). Passwords
-are hashed with scrypt (memory-hard, 32 MiB per guess). A TOTP secret is stored in the clear in the
-users row (it must be readable to check codes); the database file is the secret to protect.
+Only hashes of tokens are stored (SHA-256 of a 256-bit random token; of a session token too). The token
+``user add`` prints is an *enrolment* credential: a socket that presents it gets a session token with the
+same sliding expiry as a password login (backend/sessions.py); ``user token`` replaces it, ``user revoke``
+withdraws it. Passwords are hashed with scrypt (memory-hard, 32 MiB per guess). A TOTP secret is sealed
+with AES-GCM under the state dir's ``secrets.key`` (backend/secrets.py), bound to the user name; rows
+from before that are sealed on the hub's start (``seal_totp_secrets``).
 Every change that must end a user's live sessions (logout, role change, disable, new password) bumps
 the user's ``epoch``; the hub watches epochs and closes that user's sockets.
 """
@@ -16,7 +19,9 @@ import secrets
 import sqlite3
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
+from backend.secrets import Sealer, SecretError, is_sealed
 from backend_client.models import ROLES
 
 USER_NAME = re.compile(r"^[\w.@-]{1,64}$")
@@ -153,13 +158,72 @@ def set_password(conn: sqlite3.Connection, name: str, password: str) -> None:
     _change(conn, name, "pw_hash = ?", (hash_password(password),))
 
 
-def new_totp(conn: sqlite3.Connection, name: str, issuer: str = "command-centre") -> str:
-    """Give the user a new TOTP secret; return its otpauth:// URI (for an authenticator app's QR code)."""
+def sealer_for(conn: sqlite3.Connection) -> Sealer:
+    """The Sealer of the state dir holding this connection's database file (its secrets.key)."""
+    files = [row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main" and row[2]]
+    if not files:
+        raise SecretError("an in-memory database has no secrets.key beside it")
+    return Sealer.for_state_dir(Path(files[0]).resolve().parent)
+
+
+def new_totp(conn: sqlite3.Connection, name: str, issuer: str = "command-centre",
+             sealer: Sealer | None = None) -> str:
+    """Give the user a new TOTP secret (stored sealed); return its otpauth:// URI (for an authenticator
+    app's QR code) — the only place the secret ever appears in the clear."""
     import pyotp
 
     secret = pyotp.random_base32()
-    _change(conn, name, "totp_secret = ?, totp_last = 0", (secret,))
+    sealed = (sealer or sealer_for(conn)).seal_totp(name, secret)
+    _change(conn, name, "totp_secret = ?, totp_last = 0", (sealed,))
     return pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=issuer)
+
+
+def open_totp(sealer: Sealer, name: str, stored: str | None) -> str | None:
+    """The TOTP secret of ``name`` from its stored (sealed) form; SecretError with the wrong key."""
+    return sealer.open_totp(name, stored) if stored else None
+
+
+def seal_totp_secrets(conn: sqlite3.Connection, sealer: Sealer) -> int:
+    """Seal TOTP secrets still stored in the clear (a database from before sealing) and check that
+    every sealed one opens with this key. Returns how many were sealed; SecretError (naming the users,
+    never a secret) if some do not open."""
+    rows = conn.execute("SELECT name, totp_secret FROM users WHERE totp_secret IS NOT NULL").fetchall()
+    plain = [(name, value) for name, value in rows if not is_sealed(value)]
+    bad = []
+    for name, value in rows:
+        if is_sealed(value):
+            try:
+                sealer.open_totp(name, value)
+            except SecretError:
+                bad.append(name)
+    if bad:
+        raise SecretError(f"the one-time-code secrets of {len(bad)} user(s) ({', '.join(sorted(bad)[:5])}) do not "
+                          "open with this secrets.key: put the original secrets.key back beside the database, "
+                          "or enrol them again (cc-backend user totp NAME)")
+    if plain:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for name, value in plain:
+                conn.execute("UPDATE users SET totp_secret = ? WHERE name = ? AND totp_secret = ?",
+                             (sealer.seal_totp(name, value), name, value))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return len(plain)
+
+
+def new_enrolment_token(conn: sqlite3.Connection, name: str) -> str:
+    """Replace the user's enrolment token (the old one stops working; live sessions end)."""
+    token = new_token()
+    _change(conn, name, "token_sha256 = ?", (hash_token(token),))
+    return token
+
+
+def revoke_token(conn: sqlite3.Connection, name: str) -> None:
+    """Withdraw the user's enrolment token (a kiosk taken out of service); its sessions end."""
+    # token_sha256 is NOT NULL UNIQUE: a value no SHA-256 hex digest can equal
+    _change(conn, name, "token_sha256 = ?", ("revoked:" + secrets.token_hex(16),))
 
 
 def set_role(conn: sqlite3.Connection, name: str, role: str) -> None:
@@ -184,14 +248,14 @@ def unlock(conn: sqlite3.Connection, name: str) -> None:
 
 
 def list_users(conn: sqlite3.Connection) -> list[dict]:
-    rows = conn.execute("SELECT name, role, disabled, pw_hash IS NOT NULL, totp_secret IS NOT NULL FROM users"
-                        " ORDER BY name")
-    return [{"name": n, "role": r, "disabled": bool(d), "password": bool(p), "totp": bool(t)}
-            for n, r, d, p, t in rows]
+    rows = conn.execute("SELECT name, role, disabled, pw_hash IS NOT NULL, totp_secret IS NOT NULL,"
+                        " token_sha256 NOT LIKE 'revoked:%' FROM users ORDER BY name")
+    return [{"name": n, "role": r, "disabled": bool(d), "password": bool(p), "totp": bool(t), "token": bool(k)}
+            for n, r, d, p, t, k in rows]
 
 
 def lookup(conn: sqlite3.Connection, token: str) -> User | None:
-    """The enabled user holding this long-lived token, or None."""
+    """The enabled user holding this enrolment token, or None."""
     if not isinstance(token, str) or not token:
         return None
     row = conn.execute(

@@ -173,6 +173,11 @@ class Hub:
         if got is None:
             return
         user, since, digest, token = got
+        try:  # what the idle lock will ask for: "password+totp", "password" or "" (log in again)
+            unlock = await self.sessions.unlock_needs(user.name, user.role)
+        except Exception:
+            log.exception("cannot read how %s unlocks", user.name)
+            unlock = ""
         if sum(c.user.name == user.name for c in self.clients) >= self.max_conns_per_user:
             await self._refuse(ws, "too_many_connections",
                                f"user {user.name} already has {self.max_conns_per_user} connections", CLOSE_BUSY)
@@ -183,10 +188,10 @@ class Hub:
         head = self.core.head_seq
         self.clients.add(client)
         ok = {"type": "auth_ok", "user": user.name, "role": user.role, "centre": self.core.centre, "seq": head,
-              "relay": self.core.relay_url, "actions": self.core.actions_for(user.role)}
+              "relay": self.core.relay_url, "actions": self.core.actions_for(user.role), "unlock": unlock}
         if digest is not None:
             ok.update(expires=self.sessions.expires(digest), ttl=self.sessions.policy.session_ttl)
-            if token:  # a new login: the session token to use from now on (in place of the password)
+            if token:  # a new session: the token to use from now on (in place of the password / enrolment token)
                 ok["session"] = token
         client.push(_FRAME, protocol.encode(ok))
         if since is not None and since <= head and head - since <= self.replay_limit:
@@ -209,7 +214,7 @@ class Hub:
             log.info("client %s disconnected", user.name)
 
     async def _authenticate(self, ws: ServerConnection) -> tuple[User, int | None, str | None, str] | None:
-        """(user, since, session digest or None, session token or "") or None (refused and closed)."""
+        """(user, since, session digest, new session token or "") or None (refused and closed)."""
         try:
             async with asyncio.timeout(self.auth_timeout):
                 raw = await ws.recv()
@@ -234,9 +239,10 @@ class Hub:
             if msg["type"] == "login":
                 user, token, _expires = await self.sessions.login(msg["user"], msg["password"], msg.get("totp") or "")
                 digest = hash_token(token)
-            else:
-                token = ""
-                user, digest = await self.sessions.authenticate(msg["token"], peer)
+            else:  # a session token resumes; an enrolment token is exchanged for a new session
+                user, digest, token = await self.sessions.authenticate(msg["token"], peer)
+                if token:
+                    audit_args["method"] = "enrolment"
         except LoginRefused as exc:
             log.warning("auth refused from %s: %s %s", peer, exc.code, exc.user[:64])
             await self._audit(exc.user[:64], exc.role, "login", audit_args, False, exc.code)
@@ -287,10 +293,11 @@ class Hub:
                 elif kind == "session":
                     self._answer(client, {"type": "session", "expires": self.sessions.expires(client.session)})
                 elif kind == "unlock":
-                    ok = await self.sessions.check_password(client.user.name, msg["password"])
+                    code = msg.get("totp") if isinstance(msg.get("totp"), str) else ""
+                    ok = await self.sessions.check_unlock(client.user.name, msg["password"], code[:16])
                     await self._audit(client.user.name, client.user.role, "unlock", {}, ok, "" if ok else "auth_failed")
                     self._answer(client, protocol.result_ok(msg["id"], {"unlocked": True}) if ok else
-                                 protocol.result_error(msg["id"], "auth_failed", "wrong password"))
+                                 protocol.result_error(msg["id"], "auth_failed", "wrong password or code"))
                 elif kind == "logout":
                     await self._logout(client)
                     return

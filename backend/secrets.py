@@ -1,8 +1,10 @@
-"""Secrets at rest: camera and device credentials sealed with AES-256-GCM, the key in a 0600 file.
+"""Secrets at rest: camera and device credentials and TOTP secrets sealed with AES-256-GCM, the key in a 0600 file.
 
 The key lives beside the database (``<state dir>/secrets.key``, created on first use, mode 0600); the
 sealed text is ``enc:v1:<base64 of nonce + ciphertext>``. The Core keeps camera sources sealed and opens
 them only for the relay's control channel (``Core.camera_sources()``); clients never see them.
+Users' TOTP secrets are sealed with the same key, bound to the user name (``seal_totp``/``open_totp``);
+losing the key means re-enrolling them (``cc-backend user totp NAME``).
 Losing the key loses only the stored sources: re-import the camera list (``--cameras FILE``).
 """
 from __future__ import annotations
@@ -21,6 +23,7 @@ log = logging.getLogger(__name__)
 KEY_FILE = "secrets.key"
 PREFIX = "enc:v1:"
 _AAD = b"cc-camera-source"
+_TOTP_AAD = b"cc-totp:"
 
 
 class SecretError(ValueError):
@@ -76,22 +79,29 @@ class Sealer:
     def for_state_dir(cls, state_dir: str | Path) -> "Sealer":
         return cls(load_key(state_dir))
 
-    def seal(self, text: str) -> str:
+    def seal(self, text: str, aad: bytes = _AAD) -> str:
         if not text:
             return text
         nonce = os.urandom(12)
-        blob = nonce + self._aead.encrypt(nonce, text.encode("utf-8"), _AAD)
+        blob = nonce + self._aead.encrypt(nonce, text.encode("utf-8"), aad)
         return PREFIX + base64.b64encode(blob).decode("ascii")
 
-    def open(self, value: str) -> str:
+    def open(self, value: str, aad: bytes = _AAD) -> str:
         """Plain text of a sealed value; a value that is not sealed (an older database) is returned as is."""
         if not isinstance(value, str) or not value.startswith(PREFIX):
             return value
         try:
             blob = base64.b64decode(value[len(PREFIX):], validate=True)
-            return self._aead.decrypt(blob[:12], blob[12:], _AAD).decode("utf-8")
+            return self._aead.decrypt(blob[:12], blob[12:], aad).decode("utf-8")
         except (ValueError, InvalidTag) as exc:
             raise SecretError("a stored secret cannot be opened with this key (wrong secrets.key?)") from exc
+
+    # -- TOTP secrets (bound to the user: a sealed secret copied to another user's row does not open) ---
+    def seal_totp(self, user: str, secret: str) -> str:
+        return self.seal(secret, _TOTP_AAD + user.encode("utf-8"))
+
+    def open_totp(self, user: str, value: str) -> str:
+        return self.open(value, _TOTP_AAD + user.encode("utf-8"))
 
     # -- camera sources ({"id", "url", "sub_url", "ptz"}) ----------------------------------------------
     def seal_source(self, source: dict) -> dict:

@@ -21,9 +21,11 @@ def add_user_parsers(user: argparse._SubParsersAction) -> None:
     for cmd, text in (("disable", "disable a user (closes the user's connections; tokens stop working)"),
                       ("enable", "enable a disabled user"),
                       ("logout", "end all of a user's sessions now (connections close within 1 s)"),
-                      ("unlock", "lift a login lockout")):
+                      ("unlock", "lift a login lockout"),
+                      ("token", "replace a user's enrolment token (prints the new one; the old one stops working)"),
+                      ("revoke", "withdraw a user's enrolment token (a kiosk taken out of service; its sessions end)")):
         user.add_parser(cmd, help=text).add_argument("name")
-    user.add_parser("list", help="list users: name, role, disabled, password set, TOTP enrolled")
+    user.add_parser("list", help="list users: name, role, disabled, password set, TOTP enrolled, enrolment token")
 
 
 def add_tls_parser(sub: argparse._SubParsersAction) -> None:
@@ -62,11 +64,25 @@ def hub_kwargs(args: argparse.Namespace) -> dict:
     if args.tls == "off" and not tls.is_loopback(args.host):
         raise ValueError(f"--tls off: refused for --host {args.host}; plain ws:// is for 127.0.0.1/::1 only")
     context = tls.server_context(tls.tls_dir(args.db)) if need else None
+    check_totp_key(args.db)
     policy = Policy(session_ttl=args.session_ttl, max_failures=args.max_failures,
                     failure_window=args.lockout_window, lockout=args.lockout_seconds,
                     allow_remote_tokens=args.allow_remote_tokens)
     return {"ssl_context": context, "origins": args.origin, "policy": policy,
             "max_conns_per_user": args.max_conns_per_user, "rate": args.rate, "burst": args.burst}
+
+
+def check_totp_key(db: Path) -> None:
+    """Seal TOTP secrets still in the clear and check the others open with the state dir's secrets.key;
+    SecretError (a ValueError naming the users and the way out) if not, so the backend refuses to start."""
+    from backend import auth, store
+
+    conn = store.connect(db)
+    try:
+        auth.ensure_schema(conn)
+        auth.seal_totp_secrets(conn, auth.sealer_for(conn))
+    finally:
+        conn.close()
 
 
 def _read_password() -> str:
@@ -102,10 +118,15 @@ def run_user(db: Path, args: argparse.Namespace) -> int | None:
             auth.logout(conn, args.name)
         elif cmd == "unlock":
             auth.unlock(conn, args.name)
+        elif cmd == "token":
+            print(auth.new_enrolment_token(conn, args.name), flush=True)
+        elif cmd == "revoke":
+            auth.revoke_token(conn, args.name)
         elif cmd == "list":
             for u in auth.list_users(conn):
                 print(f"{u['name']}\t{u['role']}\t{'disabled' if u['disabled'] else 'enabled'}\t"
-                      f"password={'yes' if u['password'] else 'no'}\ttotp={'yes' if u['totp'] else 'no'}")
+                      f"password={'yes' if u['password'] else 'no'}\ttotp={'yes' if u['totp'] else 'no'}\t"
+                      f"token={'yes' if u['token'] else 'revoked'}")
     except (auth.UserError, ValueError) as exc:
         print(f"cc-backend: {exc}", file=sys.stderr)
         return 1

@@ -6,8 +6,14 @@ Rules (backend/PROTOCOL.md, "Authentication"):
   may command (has at least one action) and for every user who has enrolled one; a code is accepted once.
 - ``max_failures`` (5) failed logins within ``failure_window`` (5 min) lock the name for ``lockout``
   (15 min): even the right password fails until then. Attempts while locked are refused but not counted.
-- A long-lived token (``cc-backend user add``) of a commanding role is accepted only from a loopback
-  peer (a kiosk or the demo on this machine), unless ``allow_remote_tokens``.
+- An enrolment token (``cc-backend user add``; revocable, only its hash stored) is exchanged at auth for a
+  session token with the same sliding expiry: every credential a socket runs on expires. An enrolment
+  token of a commanding role is accepted only from a loopback peer (a kiosk or the demo on this
+  machine), unless ``allow_remote_tokens``; watch-only roles (wall kiosks, bridges) may use one from anywhere.
+- Unlocking an idle console needs the password, and a fresh TOTP code where a login needs one
+  (``check_unlock``); a user without a password cannot unlock (the app shows the login dialog instead).
+- TOTP secrets are stored sealed (backend/secrets.py); plaintext rows are sealed at ``start``, which
+  raises SecretError if the key does not open them.
 All database work runs on one worker thread with its own connection; scrypt runs on the default pool.
 """
 from __future__ import annotations
@@ -23,8 +29,10 @@ from typing import Callable
 
 from backend import auth, store
 from backend.auth import User
+from backend.secrets import Sealer, SecretError
 
 log = logging.getLogger(__name__)
+_UNREADABLE = "\0unreadable"  # a sealed TOTP secret this key does not open
 LOOPBACK_PEERS = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
 _DUMMY: list[str] = []
 
@@ -46,7 +54,7 @@ class Policy:
 
 
 class LoginRefused(Exception):
-    """``code``: auth_failed | locked | totp_required | session_expired | token_not_allowed."""
+    """``code``: auth_failed | locked | totp_required | session_expired | token_not_allowed | secret_unreadable."""
 
     def __init__(self, code: str, message: str, user: str = "", role: str = ""):
         super().__init__(message)
@@ -85,6 +93,7 @@ class Sessions:
         self.db_path, self.policy, self.clock, self._commanding = Path(db_path), policy or Policy(), clock, commanding
         self._db = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="auth-db")
         self._conn: sqlite3.Connection | None = None
+        self._sealer: Sealer | None = None
         self._sessions: dict[str, _Session] = {}  # token sha256 -> session
         self.users: dict[str, tuple[str, bool, int]] = {}
 
@@ -96,6 +105,10 @@ class Sessions:
         def open_() -> list[tuple]:
             self._conn = store.connect(self.db_path)
             auth.ensure_schema(self._conn)
+            self._sealer = Sealer.for_state_dir(self.db_path.resolve().parent)
+            sealed = auth.seal_totp_secrets(self._conn, self._sealer)  # SecretError: the wrong key
+            if sealed:
+                log.info("sealed the one-time-code secrets of %d user(s) stored in the clear", sealed)
             return self._conn.execute("SELECT token_sha256, name, expires FROM auth_sessions WHERE expires > ?",
                                       (self.clock(),)).fetchall()
         for digest, name, expires in await self._run(open_):
@@ -125,6 +138,10 @@ class Sessions:
         if not ok or row is None or disabled or not pw_hash:
             await self._fail(name, now, "password")
             raise LoginRefused("auth_failed", "wrong user name, password or code", name, role)
+        if secret == _UNREADABLE:
+            raise LoginRefused("secret_unreadable", "this user's one-time-code secret does not open with the hub's "
+                                                    "secrets.key: an admin must restore the key or re-enrol "
+                                                    "(cc-backend user totp NAME)", name, role)
         if secret is None and self._commanding(role):
             raise LoginRefused("totp_required", f"role {role} needs a one-time code: enrol with "
                                                 "cc-backend user totp NAME", name, role)
@@ -140,13 +157,31 @@ class Sessions:
         self._sessions[digest] = _Session(name, expires, now)
         return User(name, role), token, expires
 
+    async def _new_session(self, name: str) -> tuple[str, str]:
+        """(token, digest) of a new session of ``name`` (an enrolment token exchanged at auth)."""
+        now = self.clock()
+        token = auth.new_token()
+        digest = auth.hash_token(token)
+        expires = now + self.policy.session_ttl
+        await self._run(self._insert_session, digest, name, now, expires, False)
+        self._sessions[digest] = _Session(name, expires, now)
+        return token, digest
+
     def _read_login(self, name: str, now: float):
+        """(recent failure times, (role, disabled, pw_hash, TOTP secret opened, totp_last) or None)."""
         conn = self._require()
         horizon = now - self.policy.failure_window - self.policy.lockout
         failures = [t for (t,) in conn.execute("SELECT ts FROM auth_failures WHERE name = ? AND ts > ?",
                                                (name, horizon))]
         row = conn.execute("SELECT role, disabled, pw_hash, totp_secret, totp_last FROM users WHERE name = ?",
                            (name,)).fetchone()
+        if row is not None and row[3] is not None:
+            try:
+                secret = auth.open_totp(self._sealer, name, row[3])
+            except SecretError:
+                log.error("the one-time-code secret of %r does not open with this secrets.key", name[:64])
+                secret = _UNREADABLE
+            row = (*row[:3], secret, row[4])
         return failures, row
 
     async def _fail(self, name: str, now: float, what: str) -> None:
@@ -164,16 +199,18 @@ class Sessions:
                                       (step, name, step))
         return cur.rowcount == 1
 
-    def _insert_session(self, digest: str, name: str, now: float, expires: float) -> None:
+    def _insert_session(self, digest: str, name: str, now: float, expires: float, login: bool = True) -> None:
         conn = self._require()
-        conn.execute("DELETE FROM auth_failures WHERE name = ?", (name,))
+        if login:  # a successful password login clears the failure record (an enrolment token does not)
+            conn.execute("DELETE FROM auth_failures WHERE name = ?", (name,))
         conn.execute("DELETE FROM auth_sessions WHERE expires < ?", (now,))
         conn.execute("INSERT INTO auth_sessions (token_sha256, name, created, expires) VALUES (?,?,?,?)",
                      (digest, name, now, expires))
 
     # -- tokens -------------------------------------------------------------------------------------
-    async def authenticate(self, token: str, peer: str) -> tuple[User, str | None]:
-        """(user, session digest or None for a long-lived token) or LoginRefused."""
+    async def authenticate(self, token: str, peer: str) -> tuple[User, str, str]:
+        """(user, session digest, new session token or "") or LoginRefused. A session token resumes its
+        session; an enrolment token is exchanged for a new session (its token is returned)."""
         digest = auth.hash_token(token) if isinstance(token, str) and token else ""
         session = self._sessions.get(digest)
         if session is not None:
@@ -183,14 +220,15 @@ class Sessions:
             role, disabled, _epoch = self.users.get(session.name, ("", True, 0))
             if disabled or not role:
                 raise LoginRefused("auth_failed", "unknown or disabled token", session.name)
-            return User(session.name, role), digest
+            return User(session.name, role), digest, ""
         user = await self._run(lambda: auth.lookup(self._require(), token))
         if user is None:
             raise LoginRefused("auth_failed", "unknown or disabled token")
         if not self.policy.allow_remote_tokens and peer not in LOOPBACK_PEERS and self._commanding(user.role):
             raise LoginRefused("token_not_allowed", f"role {user.role}: from another machine log in with "
                                                     "password and one-time code", user.name, user.role)
-        return user, None
+        new, digest = await self._new_session(user.name)
+        return user, digest, new
 
     def touch(self, digest: str | None) -> None:
         """The session is in use: push its expiry out to now + ttl (persisted at most once a minute)."""
@@ -226,7 +264,12 @@ class Sessions:
                                                         (digest,)))
 
     async def check_password(self, name: str, password: str) -> bool:
-        """For the idle lock: is this the user's password? (Failures count towards the lockout.)"""
+        """Is this the user's password? (Failures count towards the lockout.)"""
+        return await self.check_unlock(name, password, None)
+
+    async def check_unlock(self, name: str, password: str, code: str | None) -> bool:
+        """For the idle lock: the user's password, and a fresh TOTP code where a login needs one
+        (``code`` None: the password only). Failures count towards the lockout; False while locked."""
         now = self.clock()
         failures, row = await self._run(self._read_login, name, now)
         if locked_until(failures, now, self.policy) is not None:
@@ -236,7 +279,25 @@ class Sessions:
         if not ok or row is None or not row[2]:
             await self._fail(name, now, "unlock")
             return False
+        role, _disabled, _pw, secret, last_step = row
+        if code is None:
+            return True
+        if secret is None and not self._commanding(role):
+            return True
+        step = auth.check_totp(secret, code, last_step, now) if secret not in (None, _UNREADABLE) else None
+        if step is None or not await self._run(self._use_step, name, step):
+            await self._fail(name, now, "unlock code")
+            return False
         return True
+
+    async def unlock_needs(self, name: str, role: str) -> str:
+        """What unlocking an idle session of ``name`` takes: "password+totp", "password", or "" (no
+        password: the session cannot be re-authenticated on the spot; the app asks for a login)."""
+        row = await self._run(lambda: self._require().execute(
+            "SELECT pw_hash IS NOT NULL, totp_secret IS NOT NULL FROM users WHERE name = ?", (name,)).fetchone())
+        if row is None or not row[0]:
+            return ""
+        return "password+totp" if row[1] or self._commanding(role) else "password"
 
     # -- watching users -------------------------------------------------------------------------------
     async def poll_users(self) -> dict[str, tuple[str, bool, int]]:

@@ -123,7 +123,7 @@ class HubClient:
                  backoff: Backoff | None = None, stable_after: float = 5.0, auth_timeout: float = 10.0,
                  ping_interval: float | None = 10.0, ping_timeout: float | None = 10.0,
                  proxy: str | None = None, ssl_context: ssl.SSLContext | None = None,
-                 login: tuple[str, str, str] | None = None):
+                 login: tuple[str, str, str] | None = None, keep_alive: bool = True):
         try:
             parse_uri(url)
         except InvalidURI as exc:
@@ -133,6 +133,11 @@ class HubClient:
         self.url, self._token, self.client_name = url, token, client_name
         self._ssl = ssl_context if url.startswith("wss://") else None
         self._login = login  # (user, password, code): used once, then the session token replaces it
+        # An enrolment token (cc-backend user add) is exchanged by the hub for an expiring session token;
+        # the client resumes with that session and falls back to the enrolment token when it expired.
+        self._enrolment = token if login is None else ""
+        self._keep_alive = keep_alive  # enrolment sessions: refresh the session while connected
+        self._ttl: float | None = None
         self.session_expires: float | None = None
         self.last_seq: int | None = since
         self.state = OFFLINE
@@ -211,6 +216,13 @@ class HubClient:
                     started = asyncio.get_running_loop().time()
                     await self._serve(ws)
             except AuthFailed as exc:
+                if self._enrolment and self._token != self._enrolment and \
+                        self.auth_code in ("session_expired", "auth_failed"):
+                    log.info("hub %s: session ended (%s); authenticating again with the enrolment token",
+                             self.url, self.auth_code)
+                    self._token = self._enrolment  # transparent: no auth_failed state, resume from last_seq
+                    self._drop_connection("disconnected")
+                    continue
                 self.auth_error = str(exc)
                 log.warning("hub %s refused the token: %s", self.url, exc)
                 self._drop_connection("auth_failed")
@@ -296,8 +308,9 @@ class HubClient:
                 await self._ws.send(protocol.encode({"type": "logout"}))
         await self.close()
 
-    async def unlock(self, password: str, timeout: float = 15.0) -> bool:
-        """Ask the hub whether ``password`` is this user's (the idle lock); False if not."""
+    async def unlock(self, password: str, timeout: float = 15.0, totp: str = "") -> bool:
+        """Ask the hub whether ``password`` (and the one-time code ``totp``, needed where the session's
+        auth_ok says ``"unlock": "password+totp"``) are this user's (the idle lock); False if not."""
         ws = self._ws
         if ws is None or self.state != ONLINE:
             raise CommandFailed("offline", "not connected to the hub", "unlock")
@@ -305,7 +318,10 @@ class HubClient:
         fut: asyncio.Future = asyncio.get_running_loop().create_future()
         self._pending[cmd_id] = ("unlock", fut)
         try:
-            await ws.send(protocol.encode({"type": "unlock", "id": cmd_id, "password": password}))
+            frame = {"type": "unlock", "id": cmd_id, "password": password}
+            if totp:
+                frame["totp"] = totp
+            await ws.send(protocol.encode(frame))
             msg = await asyncio.wait_for(asyncio.shield(fut), timeout)
         finally:
             self._pending.pop(cmd_id, None)
@@ -342,13 +358,23 @@ class HubClient:
             self._token, self._login = msg["session"], None  # forget the password
         if isinstance(msg.get("expires"), (int, float)):
             self.session_expires = float(msg["expires"])
+        self._ttl = float(msg["ttl"]) if isinstance(msg.get("ttl"), (int, float)) and msg["ttl"] > 0 else None
         self.auth_code = ""
         self.session = msg
         self.connects += 1
         self._deliver(msg)
         self._set_state(ONLINE)
 
+    async def _keep_session(self, ws) -> None:
+        """An enrolment (kiosk) session is in use as long as it is connected: refresh it at ttl/3."""
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await asyncio.sleep(max(0.5, (self._ttl or 1800.0) / 3))
+                await ws.send(protocol.encode({"type": "session"}))
+
     async def _serve(self, ws) -> None:
+        keeper = asyncio.create_task(self._keep_session(ws)) \
+            if self._enrolment and self._keep_alive and self._ttl else None
         try:
             async for raw in ws:
                 try:
@@ -361,6 +387,9 @@ class HubClient:
             if exc.rcvd is not None and exc.rcvd.code == AUTH_CLOSE_CODE:
                 raise AuthFailed(exc.rcvd.reason or "session closed by the hub (4001)") from None
             raise
+        finally:
+            if keeper is not None:
+                keeper.cancel()
         # iteration ended: the hub closed normally
         rcvd = ws.close_code
         if rcvd == AUTH_CLOSE_CODE:

@@ -71,8 +71,8 @@ async def test_session_expires_after_ttl_unless_used(sessions):
     for _ in range(5):  # used every 20 minutes: 100 minutes later still alive
         clock.t += 20 * 60
         sessions.touch(digest)
-        user, got = await sessions.authenticate(token, "10.0.0.9")
-        assert got == digest
+        user, got, new = await sessions.authenticate(token, "10.0.0.9")
+        assert got == digest and new == ""
     clock.t += 30 * 60 + 1
     assert sessions.expired(digest)
     with pytest.raises(LoginRefused) as info:

@@ -146,8 +146,10 @@ async def test_logout_frame_ends_the_session_on_every_socket_using_it(hub):
 async def test_unlock_checks_the_password_of_the_logged_in_user(hub):
     totp, used = enrol(hub, "xu", "duty_officer"), set()
     ok, ws = await login(hub.url, "xu", fresh_code(totp, used))
-    for password, expect in (("not it at all", False), (PASSWORD, True)):
-        await ws.send(protocol.encode({"type": "unlock", "id": "u-1", "password": password}))
+    # a commanding role needs the password and a fresh one-time code, as at login
+    for password, totp_code, expect in (("not it at all", fresh_code(totp, used), False), (PASSWORD, "", False),
+                                        (PASSWORD, fresh_code(totp, used), True)):
+        await ws.send(protocol.encode({"type": "unlock", "id": "u-1", "password": password, "totp": totp_code}))
         while (msg := protocol.decode_server(await ws.recv()))["type"] != "result":
             pass
         assert msg["ok"] is expect
