@@ -1,4 +1,7 @@
-"""Idle lock: after a quiet spell the windows are covered and input is held until the password is given again."""
+"""Idle lock: after a quiet spell the windows are covered and input is held until the user proves it is
+still them — the password, plus a fresh one-time code where the hub asks for one (its auth_ok ``unlock``:
+"password+totp" | "password"). A session that cannot be re-authenticated on the spot (a token-only user
+without a password: ``unlock`` "") ends instead and the login dialog takes over (``login_needed``)."""
 from __future__ import annotations
 
 import asyncio
@@ -7,8 +10,8 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QRegularExpressionValidator
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 log = logging.getLogger(__name__)
 _INPUT = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel,
@@ -20,36 +23,54 @@ REFRESH_EVERY = 60.0  # tell the hub the session is in use at most this often
 
 
 class LockOverlay(QWidget):
-    """Covers one window: a dark veil, the user's name, a password field and an Unlock button.
+    """Covers one window: a dark veil, the user's name, a password field (and a one-time-code field when
+    ``needs`` is "password+totp") and an Unlock button; with ``needs`` "" only a note that a login is needed.
 
     Signals:
-        unlock_requested(str): the password typed.
+        unlock_requested(str, str): the password and the code typed ("" without a code field).
     """
 
-    unlock_requested = Signal(str)
+    unlock_requested = Signal(str, str)
 
-    def __init__(self, window: QWidget, user: str):
+    def __init__(self, window: QWidget, user: str, needs: str = "password"):
         super().__init__(window)
         self.setObjectName("idleLock")
+        self.needs = needs
         self.setStyleSheet("QLabel { font-size: 22px; color: #e6edf3; }")
         title = QLabel(self.tr("Console locked"))
         title.setStyleSheet("font-size: 32px; font-weight: bold;")
-        self.who = QLabel(self.tr("Locked after inactivity. %1, enter your password to continue.").replace("%1", user))
+        if not needs:
+            text = self.tr("Locked after inactivity. This session cannot be unlocked here: log in to continue.")
+        elif needs == "password+totp":
+            text = self.tr("Locked after inactivity. %1, enter your password and a new one-time code to "
+                           "continue.").replace("%1", user)
+        else:
+            text = self.tr("Locked after inactivity. %1, enter your password to continue.").replace("%1", user)
+        self.who = QLabel(text)
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText(self.tr("password"))
         self.password.setFixedWidth(360)
+        self.code = QLineEdit()
+        self.code.setPlaceholderText(self.tr("6 digits from the authenticator app"))
+        self.code.setValidator(QRegularExpressionValidator(r"\d{0,6}"))
+        self.code.setMaxLength(6)
+        self.code.setFixedWidth(360)
         self.button = QPushButton(self.tr("Unlock"))
         self.button.setToolTip(self.tr("Unlock (Enter)"))
         self.error = QLabel("")
         self.error.setStyleSheet("color: #ff6b6b; font-size: 22px;")
         box = QVBoxLayout(self)
         box.addStretch(1)
-        for w in (title, self.who, self.password, self.button, self.error):
+        for w in (title, self.who, self.password, self.code, self.button, self.error):
             box.addWidget(w, 0, Qt.AlignmentFlag.AlignHCenter)
         box.addStretch(2)
+        self.code.setVisible(needs == "password+totp")
+        for w in (self.password, self.button):
+            w.setVisible(bool(needs))
         self.button.clicked.connect(self._submit)
         self.password.returnPressed.connect(self._submit)
+        self.code.returnPressed.connect(self._submit)
         window.installEventFilter(self)
         self.setGeometry(window.rect())
 
@@ -63,13 +84,19 @@ class LockOverlay(QWidget):
         return False
 
     def _submit(self) -> None:
-        if self.password.text():
-            self.button.setEnabled(False)
-            self.unlock_requested.emit(self.password.text())
+        if not self.password.text():
+            return
+        if self.code.isVisible() and len(self.code.text()) != 6:
+            self.error.setText(self.tr("Enter the 6-digit one-time code."))
+            self.code.setFocus()
+            return
+        self.button.setEnabled(False)
+        self.unlock_requested.emit(self.password.text(), self.code.text() if self.code.isVisible() else "")
 
     def refused(self, text: str) -> None:
         self.error.setText(text)
         self.password.clear()
+        self.code.clear()
         self.button.setEnabled(True)
         self.password.setFocus()
 
@@ -77,17 +104,19 @@ class LockOverlay(QWidget):
 class IdleLock(QObject):
     """Watches user input on the whole application; locks ``windows`` after ``minutes`` without any.
 
-    While locked every key, click and shortcut outside the overlays is held back. The password is
-    checked by the hub (``store.client.unlock``); wrong passwords count towards the account lockout.
-    While unlocked, input refreshes the hub session at most once a minute.
+    While locked every key, click and shortcut outside the overlays (and the login dialog) is held back.
+    Password and code are checked by the hub (``store.client.unlock``); wrong ones count towards the
+    account lockout. While unlocked, input refreshes the hub session at most once a minute.
 
     Attributes:
         locked: whether the overlays are shown.
     Signals:
-        locked_changed(bool)
+        locked_changed(bool); login_needed(): locked, and the session cannot be unlocked here (no
+        password): the owner ends it and shows the login dialog; ``unlock()`` once a login succeeded.
     """
 
     locked_changed = Signal(bool)
+    login_needed = Signal()
 
     def __init__(self, store: Any, windows: list[QWidget], minutes: float, parent: QObject | None = None):
         super().__init__(parent)
@@ -104,7 +133,7 @@ class IdleLock(QObject):
         self.action = QAction(self.tr("Lock console"), self)
         self.action.setShortcut(QKeySequence("Ctrl+Alt+L"))
         self.action.setToolTip(self.tr("Lock the console now (Ctrl+Alt+L)"))
-        self.action.triggered.connect(self.lock)
+        self.action.triggered.connect(lambda _checked=False: self.lock())
         for window in self.windows:
             window.addAction(self.action)
 
@@ -124,26 +153,39 @@ class IdleLock(QObject):
 
     def _inside_overlay(self, obj: QObject) -> bool:
         while obj is not None:
-            if isinstance(obj, LockOverlay):
+            if isinstance(obj, (LockOverlay, QDialog)):  # the overlay, or the login dialog over it
                 return True
             obj = obj.parent()
         return False
 
-    def lock(self) -> None:
+    def needs(self) -> str:
+        """What unlocking this session takes, as the hub said at auth: "password+totp", "password" or ""."""
+        client = getattr(self.store, "client", None)
+        session = getattr(client, "session", None) if client is not None else None
+        needs = session.get("unlock", "") if isinstance(session, dict) else ""
+        return needs if needs in ("password", "password+totp") else ""
+
+    def lock(self, needs: str | None = None) -> None:
+        """Cover the windows. ``needs`` None: as the session allows (a session without a password emits
+        ``login_needed``); "" : covered until the owner's login succeeds (no signal: the owner asked)."""
         if self.locked:
             return
+        ask = needs is None
+        needs = self.needs() if needs is None else needs
         self.locked = True
         user = getattr(self.store, "user", "")
         for window in self.windows:
-            overlay = LockOverlay(window, user)
+            overlay = LockOverlay(window, user, needs)
             overlay.unlock_requested.connect(self._try_unlock)
             overlay.show()
             overlay.raise_()
             self.overlays.append(overlay)
         if self.overlays:
             self.overlays[0].password.setFocus()
-        log.info("console locked after inactivity")
+        log.info("console locked%s", "" if needs else ": the session ends, a login is needed")
         self.locked_changed.emit(True)
+        if ask and not needs:
+            self.login_needed.emit()
 
     def unlock(self) -> None:
         for overlay in self.overlays:
@@ -153,14 +195,14 @@ class IdleLock(QObject):
         self.timer.start()
         self.locked_changed.emit(False)
 
-    def _try_unlock(self, password: str) -> None:
-        asyncio.ensure_future(self._check(password))
+    def _try_unlock(self, password: str, code: str = "") -> None:
+        asyncio.ensure_future(self._check(password, code))
 
-    async def _check(self, password: str) -> None:
+    async def _check(self, password: str, code: str = "") -> None:
         client = getattr(self.store, "client", None)
         try:
-            ok = client is not None and await client.unlock(password)
-            text = self.tr("Wrong password.")
+            ok = client is not None and await client.unlock(password, totp=code)
+            text = self.tr("Wrong password or one-time code.") if code else self.tr("Wrong password.")
         except Exception as exc:  # offline or timed out: stay locked, say why
             ok, text = False, self.tr("Cannot reach the hub to check the password: %1").replace("%1", str(exc))
         if ok:

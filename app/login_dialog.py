@@ -83,5 +83,8 @@ class LoginDialog(QDialog):
             "role_changed": self.tr("Your role was changed. Log in again."),
             "disabled": self.tr("This user is disabled."),
             "token_not_allowed": self.tr("Log in with password and one-time code on this machine."),
+            "idle_locked": self.tr("Locked after inactivity: log in to continue."),
+            "secret_unreadable": self.tr("Your one-time code cannot be checked on this hub: ask an "
+                                         "administrator to enrol you again."),
         }
         return texts.get(code, message or code)

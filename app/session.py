@@ -20,8 +20,13 @@ class SessionFlow(QObject):
     """Starts the store with a token, or asks for credentials until the hub accepts them; shows the
     dialog again (with the reason) when the hub ends the session (expired, logged out, role changed).
 
+    Every console and consultation session gets the idle lock once online (walls never lock): unlock
+    with the password (+ one-time code for commanding roles), checked by the hub; a token session whose
+    user has no password cannot be unlocked, so it is logged out and the login dialog shows instead.
+    While the dialog shows after a session ended, the windows stay covered.
+
     Attributes:
-        dialog: the LoginDialog (None with a token). idle_lock: the IdleLock once a password login is online.
+        dialog: the LoginDialog (None until needed). idle_lock: the IdleLock once a session is online.
     """
 
     def __init__(self, args: Any, store: Any, windows: list, parent: QObject | None = None):
@@ -55,18 +60,35 @@ class SessionFlow(QObject):
         self.store.start(self.args.backend, "", self.name, ssl_context=self.ssl, login=(user, password, code))
 
     def _on_state(self, state: str) -> None:
-        if state == "online" and self.dialog is not None and self.dialog.isVisible():
-            self.dialog.accept()
-            if self.idle_lock is None and self.args.idle_lock > 0:
+        if state == "online":
+            if self.dialog is not None and self.dialog.isVisible():
+                self.dialog.accept()
+                if self.idle_lock is not None and self.idle_lock.locked:
+                    self.idle_lock.unlock()  # a login after the lock or after the session ended
+            if self.idle_lock is None and self.args.idle_lock > 0 and getattr(self.args, "role", "") != "wall":
                 self.idle_lock = IdleLock(self.store, self.windows, self.args.idle_lock, self)
+                self.idle_lock.login_needed.connect(self._login_needed)
         elif state == "auth_failed":
             client = self.store.client
             code, message = (client.auth_code, client.auth_error) if client is not None else ("", "")
-            if self.idle_lock is not None and self.idle_lock.locked:
-                self.idle_lock.unlock()  # the login dialog takes over
+            if self.idle_lock is not None and not self.idle_lock.locked:
+                self.idle_lock.lock(needs="")  # keep the windows covered while the login dialog shows
             log.warning("hub ended the session: %s %s", code, message)
             dialog_text = LoginDialog.error_text(self.dialog or LoginDialog(self.args.backend), code, message)
             self._ask(dialog_text)
+
+
+    def _login_needed(self) -> None:
+        """Locked, and this session cannot be unlocked here: end it on the hub, then ask for a login."""
+        async def end() -> None:
+            try:
+                await self.store.logout()
+            except Exception:  # offline: the session still expires on the hub
+                log.exception("logout after the idle lock failed")
+            if self.dialog is not None:
+                self.dialog.user.setText("")
+            self._ask(LoginDialog.error_text(self.dialog or LoginDialog(self.args.backend), "idle_locked", ""))
+        asyncio.ensure_future(end())
 
 
 def connect_session(args: Any, store: Any, windows: list) -> SessionFlow:

@@ -1,5 +1,7 @@
 """The app side over a real TLS hub: login dialog (refusal shown, then online with a session token),
-idle lock (held input, wrong and right password), logout by an admin brings the dialog back."""
+idle lock (held input, wrong password, password without code, then password + code), logout by an admin
+brings the dialog back over covered windows; a token session without a password locks into the login
+dialog; a wall never locks."""
 import argparse
 from pathlib import Path
 
@@ -59,21 +61,76 @@ def test_login_dialog_idle_lock_and_logout(qtbot, qloop, tls_loopback):  # noqa:
     qtbot.waitUntil(lambda: flow.idle_lock is not None and flow.idle_lock.locked, timeout=30_000)
     overlay = flow.idle_lock.overlays[0]
     assert overlay.isVisible() and overlay.geometry() == window.rect()
+    assert overlay.needs == "password+totp" and overlay.code.isVisible()  # a duty officer commands
     held = QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
     assert flow.idle_lock.eventFilter(window, held) is True  # shortcuts do not reach the console
     assert flow.idle_lock.eventFilter(overlay.password, held) is False
     overlay.password.setText("wrong password!")
+    overlay.code.setText(fresh_code(totp, used))
     overlay.button.click()
     qtbot.waitUntil(lambda: overlay.error.text() != "" and overlay.button.isEnabled(), timeout=30_000)
     assert flow.idle_lock.locked
     window.grab().save(str(shot_path("security-idle-lock.png")))
     overlay.password.setText(PASSWORD)
+    overlay.button.click()  # no code: refused here, nothing sent
+    assert "6-digit" in overlay.error.text() and flow.idle_lock.locked
+    overlay.code.setText("123456")  # the right password, a wrong code: the hub refuses
+    overlay.button.click()
+    qtbot.waitUntil(lambda: overlay.password.text() == "" and overlay.button.isEnabled(), timeout=30_000)
+    assert flow.idle_lock.locked
+    overlay.password.setText(PASSWORD)
+    overlay.code.setText(fresh_code(totp, used))
     overlay.button.click()
     qtbot.waitUntil(lambda: not flow.idle_lock.locked, timeout=30_000)
+    unlocks = [(r["ok"], r["detail"]) for r in proc.audit_rows() if r["action"] == "unlock"]
+    assert unlocks == [(False, "auth_failed"), (False, "auth_failed"), (True, "")]
 
     proc.cli("user", "logout", "wang")
     qtbot.waitUntil(lambda: dialog.isVisible() and dialog.error.isVisible(), timeout=30_000)
     assert "logged out" in dialog.error.text()
+    assert flow.idle_lock.locked and flow.idle_lock.overlays[0].isVisible()  # nothing shows behind the dialog
     dialog.rejected.disconnect()  # it would quit the application
     dialog.close()
     run(qtbot, store.stop())
+
+
+def test_token_session_without_password_locks_into_the_login_dialog_and_walls_never_lock(  # noqa: F811
+        qtbot, qloop, tmp_path):
+    from app.console_window import ConsoleWindow
+    from app.session import SessionFlow
+
+    proc = start_backend(tmp_path)
+    try:
+        token = proc.add_user("kiosk-duty", "duty_officer")  # an enrolment token, no password
+        store = ClientStore()
+        window = ConsoleWindow(store, ROOT / "layouts")
+        qtbot.addWidget(window)
+        window.show()
+        args = argparse.Namespace(backend=proc.url, ca=None, token=token, role="console", idle_lock=0.05)
+        flow = SessionFlow(args, store, [window])
+        qtbot.waitUntil(lambda: store.connection == "online", timeout=30_000)
+        assert store.client.session["unlock"] == "" and store.token != token  # runs on a session token
+        wall_store = ClientStore()
+        wall_args = argparse.Namespace(backend=proc.url, ca=None, token=proc.token("wall_operator"), role="wall",
+                                       idle_lock=0.05)
+        wall_flow = SessionFlow(wall_args, wall_store, [])
+        qtbot.waitUntil(lambda: wall_store.connection == "online", timeout=30_000)
+
+        qtbot.waitUntil(lambda: flow.idle_lock is not None and flow.idle_lock.locked, timeout=30_000)
+        assert flow.idle_lock.overlays[0].needs == "" and not flow.idle_lock.overlays[0].password.isVisible()
+        qtbot.waitUntil(lambda: flow.dialog is not None and flow.dialog.isVisible(), timeout=30_000)
+        assert "inactivity" in flow.dialog.error.text()
+        qtbot.waitUntil(lambda: store.connection == "offline", timeout=30_000)
+        qtbot.waitUntil(lambda: any(r["action"] == "logout" and r["user"] == "kiosk-duty"
+                                    for r in proc.audit_rows()), timeout=30_000)
+        window.grab().save(str(shot_path("security-idle-token-login.png")))
+        # the dialog's fields take input although the console is locked
+        assert flow.idle_lock.eventFilter(flow.dialog.user, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_A,
+                                                                      Qt.KeyboardModifier.NoModifier)) is False
+        # the wall stayed online and never locked, well past its idle time
+        assert wall_flow.idle_lock is None and wall_store.connection == "online"
+        flow.dialog.rejected.disconnect()
+        flow.dialog.close()
+        run(qtbot, wall_store.stop())
+    finally:
+        proc.stop()
