@@ -109,6 +109,15 @@ async def _room(core: Core, user: User) -> dict:
             "run": res["run"]}
 
 
+async def _conference(core: Core, user: User, record: dict, incident: dict) -> dict:
+    """The conference room for it, invitees called (backend/conference); {"ok", "detail", "room"}."""
+    try:
+        from backend.conference.feature import for_consultation
+    except ImportError as exc:
+        return {"ok": False, "detail": f"no conference engine ({exc})", "room": ""}
+    return await for_consultation(core, user, record, incident)
+
+
 async def start_consultation(core: Core, user: User, args: dict) -> dict:
     incident_id = _text(args, "incident", 100)
     incident = core.get("incidents", incident_id)
@@ -126,9 +135,11 @@ async def start_consultation(core: Core, user: User, args: dict) -> dict:
               "invited": invitees(core, incident), "minutes": [], "decisions": 0,
               "grade": incident.get("grade"), "category": incident.get("category", "")}
     await core.publish([Change("consultations", "upsert", cid, record)], actor=user.name)
-    wall, room_res = await asyncio.gather(_wall(core, user, incident), _room(core, user))
-    await core.update("consultations", cid, {"wall": wall, "room_run": room_res}, actor=user.name)
-    return {"consultation": cid, "already": False, "wall": wall, "room": room_res}
+    wall, room_res, conf = await asyncio.gather(_wall(core, user, incident), _room(core, user),
+                                                _conference(core, user, record, incident))
+    await core.update("consultations", cid, {"wall": wall, "room_run": room_res, "conference": conf},
+                      actor=user.name)
+    return {"consultation": cid, "already": False, "wall": wall, "room": room_res, "conference": conf}
 
 
 async def record_decision(core: Core, user: User, args: dict) -> dict:

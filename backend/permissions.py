@@ -48,6 +48,16 @@ EXPECTED: dict[str, frozenset[str]] = {
     "consultation.end": frozenset({"duty_officer", "admin", "leader"}),
     "decision.record": frozenset({"duty_officer", "admin", "leader"}),
     "minutes.append": frozenset({"duty_officer", "admin", "leader"}),
+    "conference.create": frozenset({"duty_officer", "admin", "leader"}),  # the leader chairs
+    "conference.end": frozenset({"duty_officer", "admin", "leader"}),
+    "conference.invite": frozenset({"duty_officer", "admin", "leader"}),
+    "conference.mute": frozenset({"duty_officer", "admin", "leader"}),
+    "conference.kick": frozenset({"duty_officer", "admin", "leader"}),
+    "conference.lock": frozenset({"duty_officer", "admin", "leader"}),
+    "conference.hand": frozenset({"duty_officer", "admin", "leader"}),
+    "conference.floor": frozenset({"duty_officer", "admin", "leader"}),
+    "conference.layout": frozenset({"duty_officer", "admin", "leader"}),
+    "conference.rollcall": frozenset({"duty_officer", "admin", "leader"}),
     "audit.read": AUDITOR,
     "audit.export": AUDITOR,
 }

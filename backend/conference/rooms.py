@@ -1,0 +1,412 @@
+"""Conference rooms on Janus's videoroom: one per consultation or incident; joins, moderation, layout, roll-call.
+
+The ``conferences`` entity (key = room id) is what consoles, the leader and the wall render::
+
+    {"id": "CF-0001", "title", "consultation", "incident", "state": "open"|"ended", "locked": false,
+     "janus": {"ok": true, "detail": ""}, "created", "created_by",
+     "invited": {terminal: {"name", "department", "township", "state": "invited"|"joined"|"left"|
+                 "kicked"|"unreachable"|"declined", "detail", "at"}},
+     "participants": {id: {"name", "joined", "audio_muted", "video_muted"}}, "order": [ids by arrival],
+     "hands": [ids, first raised first], "speaker": id|"",
+     "rollcall": {"active", "dwell", "order", "index", "current", "steps"},
+     "layout": {"split", "mode", "fixed", "every", "page", "tiles"}}
+
+The room's pin and secret stay in this process: the pin goes to invited terminals only (agents.py).
+The service watches each room through a handle joined as a publisher that never publishes (invisible
+to the sites) and turns Janus's events into changes of the record.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.conference import agents, layout
+from backend.conference.janus_api import JanusClient, JanusError
+from backend.conference.janus_proc import JanusProcess
+from backend.core import Change, CommandError, Core
+
+log = logging.getLogger(__name__)
+
+ENTITY = "conferences"
+PLUGIN = "janus.plugin.videoroom"
+OBSERVER = "cc-control"
+MAX_PUBLISHERS = 32
+
+
+@dataclass
+class _Room:
+    id: str
+    pin: str
+    secret: str
+    record: dict
+    handle: Any = None
+    listener: asyncio.Task | None = None
+    timer: asyncio.Task | None = None          # roll-call / rotating pages
+    mids: dict[str, dict[str, list[str]]] = field(default_factory=dict)   # participant -> {"audio": [mid]}
+    channels: dict[str, agents.AgentChannel] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class ConferenceService:
+    """Owns Janus (lazily started), our API session to it and every open room.
+
+    Attributes:
+        janus: the JanusProcess.  rooms: open rooms by id (private state: pin, secret, handles).
+    """
+
+    def __init__(self, core: Core, janus: JanusProcess):
+        self.core, self.janus = core, janus
+        self.rooms: dict[str, _Room] = {}
+        self._client: JanusClient | None = None
+        self._session = None
+        self._start_lock = asyncio.Lock()
+        janus.on_restart(self._janus_restarted)
+
+    # -- Janus ------------------------------------------------------------------------------------
+    async def _ensure(self):
+        async with self._start_lock:
+            if not self.janus.running:
+                try:
+                    await self.janus.start()
+                except Exception as exc:
+                    raise CommandError("unavailable", f"conference server (Janus) not available: {exc}"[:300])
+            if self._session is None or self._session.lost is not None or not self._client.connected:
+                if self._client is not None:
+                    await self._client.close()
+                self._client = await JanusClient(self.janus.ws_url).connect()
+                self._session = await self._client.create_session()
+            return self._session
+
+    async def _create_janus_room(self, room: _Room) -> None:
+        session = await self._ensure()
+        handle = await session.attach(PLUGIN, opaque_id=f"cc-control-{room.id}")
+        await handle.request({"request": "create", "room": room.id, "description": room.record["title"][:100],
+                              "secret": room.secret, "pin": room.pin, "admin_key": self.janus.room_admin_key,
+                              "publishers": MAX_PUBLISHERS, "audiolevel_event": True, "notify_joining": False,
+                              "bitrate": 512000, "fir_freq": 10, "is_private": True})
+        if room.record.get("locked"):
+            await handle.request({"request": "edit", "room": room.id, "secret": room.secret,
+                                  "new_pin": secrets.token_urlsafe(18)})
+        await handle.message({"request": "join", "ptype": "publisher", "room": room.id, "pin": room.pin,
+                              "id": OBSERVER, "display": OBSERVER})
+        room.handle = handle
+        room.listener = asyncio.create_task(self._listen(room, handle), name=f"conference-{room.id}")
+
+    async def _janus_restarted(self) -> None:
+        """Janus died and came back without rooms: create them again and call the sites back."""
+        self._session = None
+        for room in list(self.rooms.values()):
+            async with room.lock:
+                if room.listener is not None:
+                    room.listener.cancel()
+                rejoin = [t for t, i in room.record["invited"].items() if i["state"] == "joined"]
+                room.record.update(participants={}, order=[], speaker="")
+                room.mids.clear()
+                try:
+                    await self._create_janus_room(room)
+                    room.record["janus"] = {"ok": True, "detail": f"restarted at {time.time():.0f}"}
+                except (JanusError, CommandError) as exc:
+                    room.record["janus"] = {"ok": False, "detail": str(exc)[:300]}
+                await self._save(room, "conference")
+            if rejoin and room.record["janus"]["ok"]:
+                await self.invite(room.id, rejoin, "conference")
+
+    async def close(self) -> None:
+        for room in list(self.rooms.values()):
+            await self._drop(room)
+        if self._client is not None:
+            await self._client.close()
+        await self.janus.stop()
+
+    # -- records ----------------------------------------------------------------------------------
+    def room(self, room_id: Any) -> _Room:
+        if not isinstance(room_id, str) or not room_id:
+            raise CommandError("bad_args", "room: expected a conference id")
+        room = self.rooms.get(room_id)
+        if room is None:
+            if self.core.get(ENTITY, room_id) is not None:
+                raise CommandError("conflict", f"conference {room_id!r} has ended")
+            raise CommandError("not_found", f"conference {room_id!r} does not exist")
+        return room
+
+    def participant(self, room: _Room, pid: Any) -> str:
+        if not isinstance(pid, str) or pid not in room.record["participants"]:
+            raise CommandError("not_found", f"participant {pid!r} is not in conference {room.id}")
+        return pid
+
+    async def _save(self, room: _Room, actor: str) -> None:
+        room.record["layout"]["tiles"] = layout.tiles(room.record)
+        await self.core.publish([Change(ENTITY, "upsert", room.id, room.record)], actor=actor)
+
+    def open_for(self, *, consultation: str = "", incident: str = "") -> str | None:
+        for room in self.rooms.values():
+            rec = room.record
+            if (consultation and rec.get("consultation") == consultation) or \
+                    (incident and not consultation and rec.get("incident") == incident):
+                return room.id
+        return None
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    async def create(self, actor: str, title: str, *, consultation: str = "", incident: str = "") -> dict:
+        existing = self.open_for(consultation=consultation, incident=incident)
+        if existing:
+            return {"room": existing, "already": True}
+        n = len(self.core.all(ENTITY)) + 1
+        room_id = f"CF-{n:04d}"
+        while self.core.get(ENTITY, room_id) is not None or room_id in self.rooms:
+            n += 1
+            room_id = f"CF-{n:04d}"
+        record = {"id": room_id, "title": title, "consultation": consultation, "incident": incident,
+                  "state": "open", "locked": False, "janus": {"ok": False, "detail": "starting"},
+                  "created": time.time(), "created_by": actor, "ended": None, "invited": {},
+                  "participants": {}, "order": [], "hands": [], "speaker": "",
+                  "rollcall": {"active": False, "dwell": 10.0, "order": [], "index": -1, "current": "", "steps": 0},
+                  "layout": layout.default_layout()}
+        room = _Room(room_id, secrets.token_urlsafe(12), secrets.token_urlsafe(24), record)
+        try:
+            await self._create_janus_room(room)
+        except JanusError as exc:
+            raise CommandError("unavailable", f"conference room not created: {exc}") from None
+        record["janus"] = {"ok": True, "detail": ""}
+        self.rooms[room_id] = room
+        await self._save(room, actor)
+        return {"room": room_id, "already": False}
+
+    async def _drop(self, room: _Room) -> None:
+        self.rooms.pop(room.id, None)
+        for task in (room.timer, room.listener):
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(*(ch.close() for ch in room.channels.values()), return_exceptions=True)
+        room.channels.clear()
+        if room.handle is not None:
+            with contextlib.suppress(JanusError):
+                await room.handle.request({"request": "destroy", "room": room.id, "secret": room.secret}, timeout=5)
+            await room.handle.detach()
+
+    async def end(self, actor: str, room_id: str) -> dict:
+        room = self.room(room_id)
+        await self._drop(room)
+        room.record.update(state="ended", ended=time.time(), participants={}, order=[], hands=[], speaker="")
+        room.record["rollcall"]["active"] = False
+        await self._save(room, actor)
+        return {"room": room.id, "state": "ended"}
+
+    # -- invitations ------------------------------------------------------------------------------
+    async def invite(self, room_id: str, terminal_ids: list[str], actor: str) -> dict:
+        room = self.room(room_id)
+        if room.record["locked"]:
+            raise CommandError("conflict", f"conference {room.id} is locked: no new sites")
+        terms = []
+        for tid in terminal_ids:
+            term = self.core.get("terminals", tid)
+            if term is None:
+                raise CommandError("not_found", f"terminal {tid!r} is not in the directory")
+            terms.append(term)
+
+        async def one(term: dict) -> tuple[str, str, str]:
+            invitation = {"conference": room.id, "title": room.record["title"], "janus": self.janus.ws_url,
+                          "room": room.id, "pin": room.pin, "id": term["id"], "display": term.get("name", term["id"])}
+            try:
+                channel = await agents.invite(term, invitation, lambda t, up: self.hand(room.id, t, up, t))
+            except agents.AgentError as exc:
+                return term["id"], "declined" if str(exc).startswith("declined") else "unreachable", str(exc)
+            old = room.channels.pop(term["id"], None)
+            if old is not None:
+                await old.close(send_end=False)
+            room.channels[term["id"]] = channel
+            return term["id"], "invited", ""
+
+        results = await asyncio.gather(*(one(t) for t in terms))
+        now = time.time()
+        async with room.lock:
+            for term, (tid, state, detail) in zip(terms, results):
+                if room.record["invited"].get(tid, {}).get("state") == "joined" and state == "invited":
+                    continue  # it joined while we waited for its answer
+                room.record["invited"][tid] = {"name": term.get("name", tid), "department": term.get("department", ""),
+                                               "township": term.get("township", ""), "state": state,
+                                               "detail": detail, "at": now}
+            await self._save(room, actor)
+        return {"room": room.id, "invited": [t for t, s, _ in results if s == "invited"],
+                "failed": {t: d for t, s, d in results if s != "invited"}}
+
+    # -- Janus events -----------------------------------------------------------------------------
+    async def _listen(self, room: _Room, handle) -> None:
+        while True:
+            msg = await handle.next_event()
+            if msg.get("janus") == "lost":
+                async with room.lock:
+                    room.record["janus"] = {"ok": False, "detail": msg["error"]["reason"]}
+                    await self._save(room, "conference")
+                return
+            data = (msg.get("plugindata") or {}).get("data") or {}
+            if data:
+                try:
+                    async with room.lock:
+                        if self._apply_event(room, data):
+                            await self._save(room, "conference")
+                except Exception:
+                    log.exception("conference %s: event %r not applied", room.id, data)
+
+    def _apply_event(self, room: _Room, data: dict) -> bool:
+        rec, now = room.record, time.time()
+        changed = False
+        for pub in data.get("publishers") or []:
+            pid = str(pub.get("id"))
+            if pid == OBSERVER:
+                continue
+            mids: dict[str, list[str]] = {}
+            for s in pub.get("streams") or []:
+                if s.get("type") in ("audio", "video") and not s.get("disabled"):
+                    mids.setdefault(s["type"], []).append(str(s.get("mid")))
+            room.mids[pid] = mids
+            if pid not in rec["participants"]:
+                rec["participants"][pid] = {"name": pub.get("display") or pid, "joined": now,
+                                            "audio_muted": False, "video_muted": False}
+                rec["order"].append(pid)
+            if pid in rec["invited"]:
+                rec["invited"][pid].update(state="joined", detail="", at=now)
+            changed = True
+        gone = data.get("leaving") or data.get("unpublished") or data.get("kicked")
+        if isinstance(gone, str) and gone not in ("ok", OBSERVER):
+            state = "kicked" if data.get("kicked") or data.get("reason") == "kicked" else "left"
+            changed = self._remove(room, gone, state) or changed
+        if data.get("moderation") in ("muted", "unmuted") and data.get("id") in rec["participants"]:
+            pid, muted = data["id"], data["moderation"] == "muted"
+            kind = "video" if str(data.get("mid")) in room.mids.get(pid, {}).get("video", []) else "audio"
+            rec["participants"][pid][f"{kind}_muted"] = muted
+            changed = True
+        if data.get("videoroom") == "talking" and data.get("id") in rec["participants"]:
+            if rec["speaker"] != data["id"] and not rec["participants"][data["id"]]["audio_muted"]:
+                rec["speaker"] = data["id"]
+                changed = True
+        return changed
+
+    def _remove(self, room: _Room, pid: str, state: str) -> bool:
+        rec = room.record
+        if pid not in rec["participants"]:
+            return False
+        del rec["participants"][pid]
+        rec["order"] = [p for p in rec["order"] if p != pid]
+        rec["hands"] = [p for p in rec["hands"] if p != pid]
+        room.mids.pop(pid, None)
+        if rec["speaker"] == pid:
+            rec["speaker"] = ""
+        if pid in rec["invited"]:
+            rec["invited"][pid].update(state=state, at=time.time())
+        return True
+
+    # -- moderation -------------------------------------------------------------------------------
+    async def mute(self, actor: str, room_id: str, pid: str | None, mute: bool, media: str) -> dict:
+        room = self.room(room_id)
+        targets = [self.participant(room, pid)] if pid is not None else list(room.record["participants"])
+        kinds = ("audio", "video") if media == "all" else (media,)
+        done = []
+        for target in targets:
+            for kind in kinds:
+                for mid in room.mids.get(target, {}).get(kind, []):
+                    await room.handle.request({"request": "moderate", "room": room.id, "secret": room.secret,
+                                               "id": target, "mid": mid, "mute": bool(mute)})
+                room.record["participants"][target][f"{kind}_muted"] = bool(mute)
+            done.append(target)
+        async with room.lock:
+            await self._save(room, actor)
+        return {"room": room.id, "participants": done, "muted": bool(mute), "media": media}
+
+    async def kick(self, actor: str, room_id: str, pid: str) -> dict:
+        room = self.room(room_id)
+        self.participant(room, pid)
+        await room.handle.request({"request": "kick", "room": room.id, "secret": room.secret, "id": pid})
+        channel = room.channels.pop(pid, None)
+        if channel is not None:
+            await channel.close()
+        async with room.lock:
+            self._remove(room, pid, "kicked")
+            await self._save(room, actor)
+        return {"room": room.id, "kicked": pid}
+
+    async def lock(self, actor: str, room_id: str, locked: bool) -> dict:
+        """Locked: Janus's room pin is changed to one nobody has, so no new site can join; unlock restores it."""
+        room = self.room(room_id)
+        await room.handle.request({"request": "edit", "room": room.id, "secret": room.secret,
+                                   "new_pin": secrets.token_urlsafe(18) if locked else room.pin})
+        async with room.lock:
+            room.record["locked"] = bool(locked)
+            await self._save(room, actor)
+        return {"room": room.id, "locked": bool(locked)}
+
+    async def hand(self, room_id: str, pid: str, up: bool, actor: str) -> dict:
+        room = self.room(room_id)
+        async with room.lock:
+            hands = [p for p in room.record["hands"] if p != pid]
+            if up:
+                self.participant(room, pid)
+                hands.append(pid)
+            room.record["hands"] = hands
+            await self._save(room, actor)
+        return {"room": room.id, "hands": hands}
+
+    async def floor(self, actor: str, room_id: str, pid: str) -> dict:
+        """Give the floor: the site leaves the queue and becomes the speaker (first tile when speaker-following)."""
+        room = self.room(room_id)
+        self.participant(room, pid)
+        async with room.lock:
+            room.record["hands"] = [p for p in room.record["hands"] if p != pid]
+            room.record["speaker"] = pid
+            await self._save(room, actor)
+        return {"room": room.id, "speaker": pid}
+
+    # -- layout and roll-call ---------------------------------------------------------------------
+    async def set_layout(self, actor: str, room_id: str, args: dict) -> dict:
+        room = self.room(room_id)
+        try:
+            new = layout.validate(args, room.record["layout"])
+        except layout.LayoutError as exc:
+            raise CommandError("bad_args", str(exc)) from None
+        async with room.lock:
+            room.record["layout"] = new
+            await self._save(room, actor)
+        self._restart_timer(room)
+        return {"room": room.id, "layout": room.record["layout"]}
+
+    async def rollcall(self, actor: str, room_id: str, active: bool, dwell: float, order: list[str]) -> dict:
+        room = self.room(room_id)
+        async with room.lock:
+            call = {"active": bool(active), "dwell": float(dwell), "order": list(order), "index": -1,
+                    "current": "", "steps": 0}
+            if active:
+                call = layout.next_rollcall(call, room.record["order"])
+            room.record["rollcall"] = call
+            await self._save(room, actor)
+        self._restart_timer(room)
+        return {"room": room.id, "rollcall": room.record["rollcall"]}
+
+    def _restart_timer(self, room: _Room) -> None:
+        if room.timer is not None:
+            room.timer.cancel()
+            room.timer = None
+        call, lay = room.record["rollcall"], room.record["layout"]
+        if call["active"]:
+            room.timer = asyncio.create_task(self._tick(room, float(call["dwell"]), "rollcall"))
+        elif lay["mode"] == "rotating":
+            room.timer = asyncio.create_task(self._tick(room, float(lay["every"]), "page"))
+
+    async def _tick(self, room: _Room, every: float, what: str) -> None:
+        while True:
+            await asyncio.sleep(every)
+            async with room.lock:
+                rec = room.record
+                if what == "rollcall":
+                    rec["rollcall"] = layout.next_rollcall(rec["rollcall"], rec["order"])
+                else:
+                    rec["layout"]["page"] = (int(rec["layout"]["page"]) + 1) % layout.pages(
+                        rec["order"], int(rec["layout"]["split"]))
+                try:
+                    await self._save(room, "conference")
+                except Exception:
+                    log.exception("conference %s: %s step not saved", room.id, what)
