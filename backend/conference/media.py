@@ -259,3 +259,79 @@ class MediaOut:
             await self.refresh(source)
         except Exception as exc:
             log.warning("conference video %s: keyframe refresh failed: %s", source, exc)
+
+
+# ---- video in: a camera or field stream published into the conference -------------------------------
+@dataclass
+class StreamIn:
+    """A relay stream fed into a Janus streaming mountpoint. Attributes: mountpoint, port, url, proc."""
+
+    mountpoint: str
+    port: int
+    url: str
+    proc: asyncio.subprocess.Process | None = None
+
+
+def feed_command(url: str, port: int, host: str = "127.0.0.1", pt: int = PAYLOAD_TYPE) -> list[str]:
+    """ffmpeg: the relay's HTTP-TS (H.264) → RTP to the mountpoint, -c copy (no re-encoding)."""
+    return ["ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning", "-fflags", "+genpts",
+            "-rw_timeout", "5000000", "-i", url, "-map", "0:v:0", "-c", "copy", "-bsf:v", "dump_extra",
+            "-f", "rtp", "-payload_type", str(pt), f"rtp://{host}:{port}?pkt_size=1200"]
+
+
+class MediaIn:
+    """Publishes relay streams (cameras, body cams, drones) into conferences as streaming mountpoints that
+    any participant can watch. Attributes: streams ({mountpoint: StreamIn})."""
+
+    def __init__(self, streaming, *, admin_key: str = "", ports: PortPool | None = None, host: str = "127.0.0.1"):
+        self.handle, self.admin_key, self.host = streaming, admin_key, host
+        self.ports = ports or PortPool(43000, 43999, host)
+        self.streams: dict[str, StreamIn] = {}
+
+    async def publish(self, mountpoint: str, url: str, *, description: str = "") -> StreamIn:
+        """Create an RTP mountpoint ``mountpoint`` and feed it from ``url`` (a relay play URL)."""
+        if mountpoint in self.streams:
+            return self.streams[mountpoint]
+        port = self.ports.take()
+        body = {"request": "create", "type": "rtp", "id": mountpoint, "description": description or mountpoint,
+                "media": [{"type": "video", "mid": "v", "port": port, "pt": PAYLOAD_TYPE, "codec": "h264",
+                           # what WebRTC peers negotiate; the bitstream itself passes through untouched
+                           "fmtp": "profile-level-id=42e01f;packetization-mode=1"}]}
+        if self.admin_key:
+            body["admin_key"] = self.admin_key
+        try:
+            await self.handle.request(body)
+        except BaseException:
+            self.ports.give_back(port)
+            raise
+        stream = StreamIn(mountpoint, port, url)
+        stream.proc = await asyncio.create_subprocess_exec(
+            *feed_command(url, port, self.host), stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        self.streams[mountpoint] = stream
+        return stream
+
+    async def unpublish(self, mountpoint: str) -> bool:
+        stream = self.streams.pop(mountpoint, None)
+        if stream is None:
+            return False
+        if stream.proc is not None and stream.proc.returncode is None:
+            stream.proc.terminate()
+            try:
+                await asyncio.wait_for(stream.proc.wait(), 5)
+            except asyncio.TimeoutError:
+                stream.proc.kill()
+                await stream.proc.wait()
+        body = {"request": "destroy", "id": mountpoint}
+        if self.admin_key:
+            body["admin_key"] = self.admin_key
+        try:
+            await self.handle.request(body)
+        except Exception as exc:
+            log.info("destroy mountpoint %s: %s", mountpoint, exc)
+        self.ports.give_back(stream.port)
+        return True
+
+    async def close(self) -> None:
+        for mountpoint in list(self.streams):
+            await self.unpublish(mountpoint)
