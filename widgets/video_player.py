@@ -33,6 +33,7 @@ VLC_ARGS = (
 )
 
 STATES = ("idle", "connecting", "playing", "no_signal", "error")
+_EVENTS = ("MediaPlayerEndReached", "MediaPlayerEncounteredError", "MediaPlayerVout", "MediaPlayerTimeChanged")
 
 _instance = None
 
@@ -90,6 +91,7 @@ class VideoPlayer(QObject):
         self._attempt = 0
         self._closed = False
         self._player = None
+        self._time_attached = False
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vlc-ctl")
         self._poll = QTimer(self)
         self._poll.setInterval(self.POLL_MS)
@@ -160,8 +162,9 @@ class VideoPlayer(QObject):
         if player is not None:
             try:
                 events = player.event_manager()
-                for ev in ("MediaPlayerEndReached", "MediaPlayerEncounteredError", "MediaPlayerVout"):
-                    events.event_detach(getattr(vlc.EventType, ev))
+                for ev in _EVENTS:
+                    if ev != "MediaPlayerTimeChanged" or self._time_attached:
+                        events.event_detach(getattr(vlc.EventType, ev))
             except Exception:  # noqa: BLE001 - teardown must not raise
                 log.debug("video: detach failed", exc_info=True)
             future = self._worker.submit(self._release, player)
@@ -224,7 +227,20 @@ class VideoPlayer(QObject):
             player.play()
 
         self._submit(reopen)
+        self._watch_time(True)
         self._poll.start()
+
+    def _watch_time(self, on: bool) -> None:
+        """Listen to libvlc's time changes until the first picture: its first one comes with that picture,
+        so the tile says "playing" then, not at the next poll. Not kept while playing (4 a second each)."""
+        if self._player is None or on == self._time_attached:
+            return
+        events = self._player.event_manager()
+        if on:
+            events.event_attach(vlc.EventType.MediaPlayerTimeChanged, self._from_vlc, "time")
+        else:
+            events.event_detach(vlc.EventType.MediaPlayerTimeChanged)
+        self._time_attached = on
 
     def _lost(self, why: str) -> None:
         if self._retry.isActive() or not self.url:
@@ -246,12 +262,16 @@ class VideoPlayer(QObject):
         if media is None or not self.url:
             return
         stats = vlc.MediaStats()
-        count = stats.decoded_video if media.get_stats(stats) else 0
+        have = media.get_stats(stats)
+        count = stats.decoded_video if have else 0
         now = self._clock()
         if count > self._frames:
             self._frames = count
             self._last_progress = now
+            if self.state != "playing" and not stats.displayed_pictures:
+                return  # decoded, not yet on screen: "playing" means a picture is shown
             self._attempt = 0
+            self._watch_time(False)
             self._set_state("playing")
             return
         limit = self.STALL_S if self.state == "playing" else self.CONNECT_TIMEOUT_S
@@ -265,6 +285,10 @@ class VideoPlayer(QObject):
     @Slot(str)
     def _on_vlc_event(self, what: str) -> None:
         if self._closed:
+            return
+        if what == "time":
+            if self.state != "playing":
+                self._check_progress()
             return
         if what == "vout":
             self._apply_marquee()
