@@ -88,6 +88,7 @@ async def test_participant_video_reaches_a_libvlc_player_through_the_relay(tmp_p
             live = await _wait(lambda: (core.get("cameras", pv.source) or {}).get("state") == "live"
                                and core.get("cameras", pv.source), what="source live in the store")
             assert live["codec"] == "h264"  # remuxed, not transcoded
+            assert out.refreshes >= 1  # the pull turned "connecting": the forward was re-added (keyframe)
 
             assert await out.stop_forward(room, bot.feed_id, secret=secret)
             assert core.get("cameras", pv.source) is None
