@@ -10,6 +10,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
+from backend.relay import pump as pumps
 from backend.relay.pull import StderrWatch, ffmpeg_command, redact
 from backend.relay.ts import PACKET, FrameStart, TsScanner
 
@@ -32,6 +33,7 @@ class Settings:
     rtsp_transport: str = "tcp"
     max_gop_bytes: int = 8_000_000
     sndbuf: int = 256 * 1024
+    batch_ms: float = 40.0  # under load, read all pulls' pipes together at most this often (see pump.py)
 
 
 @dataclass(eq=False)
@@ -208,17 +210,25 @@ class Channel:
         self.pulls += 1
         loop = asyncio.get_running_loop()
         proto = _PullProtocol(self, watch)
-        try:  # a protocol, not StreamReaders: data is handled in the callback, with no task switch per read
+        rfd, wfd = pumps.make_pipe()  # stdout: read in batches by the pump; stderr: the protocol, by line
+        try:
             transport, _ = await loop.subprocess_exec(lambda: proto, *cmd, stdin=asyncio.subprocess.DEVNULL,
-                                                      start_new_session=True)
+                                                      stdout=wfd, start_new_session=True)
         except OSError as exc:
+            os.close(rfd)
             self._set_state("lost", "engine", f"cannot start ffmpeg: {exc.strerror or exc}")
             return None
+        finally:
+            os.close(wfd)
+        pump = pumps.shared()
+        pump.interval = max(0.0, self.settings.batch_ms / 1000)
+        pump.add(rfd, proto.stdout_data, lambda: None)
         self._proc = transport
         self._last_data = time.monotonic()
         try:
             await proto.exited
         finally:
+            pump.remove(rfd)
             self._proc = None
             if transport.get_returncode() is None:
                 _kill(transport)
@@ -330,7 +340,7 @@ class Channel:
 
 
 class _PullProtocol(asyncio.SubprocessProtocol):
-    """ffmpeg's stdout goes straight to the channel; stderr is read line by line for codec and errors."""
+    """ffmpeg's stdout comes from the pump (batched reads); stderr is read line by line for codec and errors."""
 
     def __init__(self, channel: Channel, watch: StderrWatch):
         self.channel, self.watch = channel, watch
@@ -342,12 +352,15 @@ class _PullProtocol(asyncio.SubprocessProtocol):
     def connection_made(self, transport) -> None:
         self.transport = transport
 
+    def stdout_data(self, data: bytes) -> None:
+        if self.channel._switching:
+            return
+        if self.channel._on_data(data) and self.live_since is None:
+            self.live_since = time.monotonic()
+
     def pipe_data_received(self, fd: int, data: bytes) -> None:
         if fd == 1:
-            if self.channel._switching:
-                return
-            if self.channel._on_data(data) and self.live_since is None:
-                self.live_since = time.monotonic()
+            self.stdout_data(data)
             return
         self._err += data
         *lines, self._err = self._err.split(b"\n")
