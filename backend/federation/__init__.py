@@ -1,0 +1,1 @@
+"""Federation of centres: replication over a broker (NATS JetStream), ownership, escalation, tasks down."""

