@@ -26,6 +26,7 @@ FEATURES: list[str] = [
     "backend.cap_http",
     "backend.room",
     "backend.consultation",
+    "backend.federation.feature",
     "backend.conference.feature",
 ]
 

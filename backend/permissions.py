@@ -58,6 +58,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "conference.floor": frozenset({"duty_officer", "admin", "leader"}),
     "conference.layout": frozenset({"duty_officer", "admin", "leader"}),
     "conference.rollcall": frozenset({"duty_officer", "admin", "leader"}),
+    "federation.escalate": DUTY, "federation.assign": DUTY, "federation.accept": DUTY,
     "audit.read": AUDITOR,
     "audit.export": AUDITOR,
 }
