@@ -1,0 +1,92 @@
+"""Escalation up and a task down, end to end: two real backend processes (city hub, township leaf), each
+starting its own nats-server, and a websockets client (the duty officer's console protocol) on each."""
+from __future__ import annotations
+
+import pytest
+
+from backend.federation.natsd import free_port
+from tests.backend.wsclient import RawClient
+from tests.helpers.backend_proc import start_backend
+
+T = 60.0
+
+
+@pytest.fixture
+def centres(tmp_path):
+    leaf_port = free_port()
+    (tmp_path / "city").mkdir()
+    (tmp_path / "qx").mkdir()
+    city = start_backend(tmp_path / "city", extra_args=[
+        "--centre", "city", "--fed-role", "hub", "--fed-centres", "qx", "--fed-leaf-port", str(leaf_port)])
+    town = start_backend(tmp_path / "qx", extra_args=[
+        "--centre", "qx", "--fed-role", "leaf", "--fed-hub", f"nats-leaf://127.0.0.1:{leaf_port}",
+        "--fed-parent", "city", "--fed-name", "象珠镇"])
+    try:
+        yield city, town
+    finally:
+        town.stop()
+        city.stop()
+
+
+def is_event(entity: str, key: str, pred=lambda d: True):
+    return lambda m: (m["type"] == "event" and m["entity"] == entity and m["key"] == key
+                      and m.get("data") is not None and pred(m["data"]))
+
+
+async def test_escalation_and_task_flow(centres):
+    city_proc, town_proc = centres
+    city = await RawClient.connect(city_proc.url, city_proc.token("duty_officer"))
+    town = await RawClient.connect(town_proc.url, town_proc.token("duty_officer"))
+    try:
+        # link state: both consoles see the other centre's link up
+        await city.until(is_event("centres", "qx", lambda d: d["link"] == "up"), T)
+        await town.until(is_event("centres", "city", lambda d: d["link"] == "up"), T)
+
+        # a township incident reaches the city as a read-only copy owned by qx
+        res = await town.command("incident.create", {"title": "河道漂浮物", "category": "事故灾难", "grade": 4})
+        assert res["ok"], res
+        inc = res["result"]["id"]
+        await city.until(is_event("incidents", inc, lambda d: d["owner"] == "qx"), T)
+        res = await city.command("incident.advance", {"id": inc, "stage": "collect"})
+        assert not res["ok"] and res["error"]["code"] == "forbidden" and "qx" in res["error"]["message"]
+
+        # escalation: the city takes ownership; the township keeps a read-only copy
+        res = await town.command("federation.escalate", {"id": inc, "note": "涉及多个部门"})
+        assert res["ok"], res
+        await city.until(is_event("incidents", inc, lambda d: d["owner"] == "city"), T)
+        await town.until(is_event("incidents", inc, lambda d: d["owner"] == "city"), T)
+        res = await town.command("incident.advance", {"id": inc, "stage": "collect"})
+        assert not res["ok"] and res["error"]["code"] == "forbidden" and "city" in res["error"]["message"]
+        res = await city.command("incident.advance", {"id": inc, "stage": "collect", "note": "市级指挥"})
+        assert res["ok"], res
+        await town.until(is_event("incidents", inc, lambda d: d["stage"] == "collect"), T)
+
+        # a task down: offered, refused before acceptance, accepted, its status flows back up
+        res = await city.command("federation.assign", {"centre": "qx", "title": "清理河道", "incident": inc})
+        assert res["ok"], res
+        task = res["result"]["id"]
+        await town.until(is_event("tasks", task, lambda d: d.get("offer_to") == "qx"), T)
+        res = await town.command("task.update", {"id": task, "status": "in_progress"})
+        assert not res["ok"] and res["error"]["code"] == "forbidden"
+        res = await town.command("federation.accept", {"id": task})
+        assert res["ok"], res
+        await city.until(is_event("tasks", task, lambda d: d["owner"] == "qx" and d["status"] == "accepted"), T)
+        res = await city.command("task.update", {"id": task, "status": "rejected"})
+        assert not res["ok"] and res["error"]["code"] == "forbidden" and "qx" in res["error"]["message"]
+        res = await town.command("task.update", {"id": task, "status": "done", "note": "已清理"})
+        assert res["ok"], res
+        await city.until(is_event("tasks", task, lambda d: d["status"] == "done"), T)
+
+        # bad input: clear errors, both backends stay up
+        res = await city.command("federation.assign", {"centre": "nowhere", "title": "x"})
+        assert not res["ok"] and res["error"]["code"] == "not_found"
+        res = await town.command("federation.assign", {"centre": "qx", "title": "x"})
+        assert not res["ok"] and res["error"]["code"] == "conflict"
+        res = await town.command("federation.escalate", {"id": inc})
+        assert not res["ok"] and res["error"]["code"] == "forbidden"
+        assert city_proc.running and town_proc.running
+        actions = [r["action"] for r in town_proc.audit_rows() if r["ok"]]
+        assert "federation.escalate" in actions and "federation.accept" in actions
+    finally:
+        await city.close()
+        await town.close()
