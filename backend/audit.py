@@ -25,6 +25,9 @@ HEAD_KEY = "audit_head"
 ANCHOR_KEY = "audit_anchor"
 MIN_RETENTION_DAYS = 180
 COLUMNS = ("seq", "ts", "user", "role", "action", "args", "ok", "detail", "prev_hash", "hash")
+# "user" is quoted: a column name to SQLite, CURRENT_USER to PostgreSQL unquoted. The SQL here runs on a
+# sqlite3 connection or on backend/store_pg.py's facade (same ``?`` placeholders), so the chain is one code.
+_SELECT = ", ".join(f'"{c}"' if c == "user" else c for c in COLUMNS)
 
 
 def canonical(record: dict[str, Any]) -> str:
@@ -48,7 +51,7 @@ def append(conn: sqlite3.Connection, ts: float, user: str, role: str, action: st
     args = json.loads(args_text)  # hash exactly what verify will read back
     digest = row_hash(seq, ts, user, role, action, args, ok, detail, prev)
     conn.execute(
-        "INSERT INTO audit (seq, ts, user, role, action, args, ok, detail, prev_hash, hash)"
+        'INSERT INTO audit (seq, ts, "user", role, action, args, ok, detail, prev_hash, hash)'
         " VALUES (?,?,?,?,?,?,?,?,?,?)",
         (seq, ts, user, role, action, args_text, 1 if ok else 0, detail, prev, digest),
     )
@@ -69,7 +72,7 @@ def verify(conn: sqlite3.Connection) -> list[str]:
         a = json.loads(anchor[0])
         prev, expected_seq = a["hash"], a["seq"] + 1
     rows = conn.execute(
-        "SELECT seq, ts, user, role, action, args, ok, detail, prev_hash, hash FROM audit ORDER BY seq"
+        f"SELECT {_SELECT} FROM audit ORDER BY seq"
     )
     for seq, ts, user, role, action, args_text, ok, detail, prev_hash, digest in rows:
         if seq != expected_seq:
@@ -140,7 +143,7 @@ def _parse_time(value: str | float | None, default: float) -> float:
 
 
 def rows_between(conn: sqlite3.Connection, since: float | None = None, until: float | None = None) -> Iterator[dict]:
-    cur = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM audit WHERE ts >= ? AND ts < ? ORDER BY seq",
+    cur = conn.execute(f"SELECT {_SELECT} FROM audit WHERE ts >= ? AND ts < ? ORDER BY seq",
                        (since if since is not None else float("-inf"), until if until is not None else float("inf")))
     for values in cur:
         row = dict(zip(COLUMNS, values))

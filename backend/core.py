@@ -76,7 +76,10 @@ class Core:
         head_seq: seq of the last committed (and applied) event.
         layouts_dir: the folder of wall scenes (layouts/*.json).
         relay_url: base URL of the camera relay ("" when there is none), sent to clients in auth_ok.
-        db_path: the SQLite file.
+        db_path: the SQLite file. With a PostgreSQL store: the local SQLite file that keeps users and
+            sessions only (beside the state directory's keys and TLS files).
+        store: the ``store.Store`` holding events, records, audit, camera sources and quarantine (the
+            SQLite file, or PostgreSQL when ``store_url`` is a ``postgresql://`` URL).
         store_status: {"state": "ok"|"fault", "reason": ""|"disk_full"|"read_only"|"io_error", "detail",
             "since"} — while "fault", writes are held (up to ``hold_limit``) and commands refused.
     """
@@ -84,8 +87,16 @@ class Core:
     def __init__(self, db_path: str | Path, centre: str = "yk", layouts_dir: str | Path | None = None, *,
                  max_batch_changes: int = store.MAX_BATCH_CHANGES,
                  max_batch_delay: float = store.MAX_BATCH_DELAY, clock: Callable[[], float] = time.time,
-                 hold_limit: int = HOLD_LIMIT, probe_interval: float = store.PROBE_INTERVAL):
+                 hold_limit: int = HOLD_LIMIT, probe_interval: float = store.PROBE_INTERVAL,
+                 store_url: str | None = None, state_dir: str | Path | None = None):
+        if store.is_url(str(db_path)):  # Core("postgresql://…", state_dir=…)
+            if state_dir is None:
+                raise ValueError("a PostgreSQL store needs state_dir (the local folder for users, sessions, keys)")
+            store_url, db_path = str(db_path), Path(state_dir) / "cc.db"
+        if store_url is not None and not store.is_url(store_url):
+            raise ValueError(f"store_url {store_url!r}: expected postgresql://…")
         self.db_path = Path(db_path)
+        self.store: store.Store = store.open_store(store_url if store_url else self.db_path)
         self.centre = centre
         self.layouts_dir = Path(layouts_dir) if layouts_dir else DEFAULT_LAYOUTS_DIR
         self.relay_url = ""
@@ -111,11 +122,14 @@ class Core:
         self._loop = asyncio.get_running_loop()
         from backend.secrets import Sealer, is_sealed
 
-        await asyncio.to_thread(store.create_schema, self.db_path)
-        self.head_seq, self._state, self._sources = await asyncio.to_thread(store.load_state, self.db_path)
+        await asyncio.to_thread(store.create_schema, self.db_path)  # users and sessions live here
+        if self.store.kind != "sqlite":
+            await asyncio.to_thread(self.store.create_schema)
+        await asyncio.to_thread(self.store.open)
+        self.head_seq, self._state, self._sources = await asyncio.to_thread(self.store.load_state)
         self._sealer = await asyncio.to_thread(Sealer.for_state_dir, self.db_path.resolve().parent)
         self._reader = store.connect(self.db_path)
-        self._writer = store.Writer(self.db_path, self.centre, self.head_seq, self._on_batch, *self._batch,
+        self._writer = store.Writer(self.store, self.centre, self.head_seq, self._on_batch, *self._batch,
                                     status=self._on_status, clock=self._clock,
                                     probe_interval=self._probe_interval)
         self._writer.start()
@@ -124,7 +138,7 @@ class Core:
         if plain:  # a database from before secrets were sealed: seal them now
             await self.set_camera_sources(self.camera_sources())
             log.info("camera sources: sealed %d stored in plain text", len(plain))
-        log.info("store %s: head seq %d, %s", self.db_path, self.head_seq,
+        log.info("store %s: head seq %d, %s", self.store.location, self.head_seq,
                  ", ".join(f"{len(v)} {k}" for k, v in self._state.items()))
         return self
 
@@ -138,6 +152,7 @@ class Core:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+        await asyncio.to_thread(self.store.close)
 
     async def __aenter__(self) -> "Core":
         return await self.start()

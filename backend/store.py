@@ -1,6 +1,9 @@
-"""The durable store: one SQLite file (WAL) with a group-committing writer thread.
+"""The durable store: one SQLite file (WAL), or PostgreSQL (backend/store_pg.py), with a group-committing
+writer thread.
 
-Schema is created through sqlite-utils. All writes of the running backend go through ``Writer``: a
+``open_store(target)`` gives the ``Store`` for a file path or a ``postgresql://`` URL: what the Core needs
+(schema, load state, read events, connections for the writer, how to tell a fault of the disk from one of
+the data). SQLite's schema is created through sqlite-utils. All writes of the running backend go through ``Writer``: a
 dedicated thread with its own connection that takes queued ``WriteItem``s, commits up to 500 changes
 (or whatever arrived within 10 ms) in ONE transaction with synchronous=FULL, assigns the event seqs
 inside that transaction, and only then hands the committed items back to the event loop, in order.
@@ -17,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol, runtime_checkable
 
 import sqlite_utils
 
@@ -152,6 +155,75 @@ def read_events(path: str | Path, after: int, upto: int, limit: int = 1000) -> l
     ]
 
 
+@runtime_checkable
+class Store(Protocol):
+    """What the Core needs of a store. ``connect()`` gives a connection with sqlite3's surface (``execute``
+    with ``?`` placeholders, ``executemany``, ``in_transaction``, ``close``; ``BEGIN IMMEDIATE`` / ``COMMIT``
+    / ``ROLLBACK`` as statements) so the writer and the audit chain run the same SQL on either engine."""
+
+    kind: str  # "sqlite" | "postgresql"
+    location: str  # the file, or the URL without its password
+
+    def create_schema(self) -> None: ...
+    def load_state(self) -> tuple[int, dict[str, dict[str, dict]], list[dict]]: ...
+    def read_events(self, after: int, upto: int, limit: int = 1000) -> list[dict]: ...
+    def connect(self) -> Any: ...
+    def ensure_entity_table(self, conn: Any, entity: str) -> None: ...
+    def fault_kind(self, exc: BaseException) -> str | None: ...
+    def open(self) -> None: ...  # claim the store for this backend (PostgreSQL: an advisory lock)
+    def close(self) -> None: ...
+
+
+class SqliteStore:
+    """The SQLite store: one file in WAL mode (the single-backend default)."""
+
+    kind = "sqlite"
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.location = str(path)
+
+    def create_schema(self) -> None:
+        create_schema(self.path)
+
+    def load_state(self) -> tuple[int, dict[str, dict[str, dict]], list[dict]]:
+        return load_state(self.path)
+
+    def read_events(self, after: int, upto: int, limit: int = 1000) -> list[dict]:
+        return read_events(self.path, after, upto, limit)
+
+    def connect(self) -> sqlite3.Connection:
+        return connect(self.path)
+
+    def ensure_entity_table(self, conn: sqlite3.Connection, entity: str) -> None:
+        ensure_entity_table(conn, entity)
+
+    def fault_kind(self, exc: BaseException) -> str | None:
+        return fault_kind(exc)
+
+    def open(self) -> None:  # the running-backend lock is the CLI's flock on DB.lock
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def is_url(target: Any) -> bool:
+    """Whether ``target`` names a PostgreSQL database rather than a SQLite file."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def open_store(target: "str | Path | Store") -> Store:
+    """The store for a SQLite path or a ``postgresql://`` URL (a Store is returned as is)."""
+    if is_url(target):
+        from backend.store_pg import PgStore
+
+        return PgStore(str(target))
+    if isinstance(target, (str, Path)):
+        return SqliteStore(target)
+    return target
+
+
 @dataclass
 class WriteItem:
     """One submitter's unit of work: its changes, an optional audit row, private camera sources,
@@ -181,17 +253,17 @@ class Writer(threading.Thread):
     ``clock`` gives event timestamps (injectable; order is decided by seq alone).
     """
 
-    def __init__(self, path: str | Path, centre: str, head_seq: int, done: Callable[[list[WriteItem]], None],
+    def __init__(self, path: "str | Path | Store", centre: str, head_seq: int, done: Callable[[list[WriteItem]], None],
                  max_changes: int = MAX_BATCH_CHANGES, max_delay: float = MAX_BATCH_DELAY, *,
                  status: Callable[[dict], None] | None = None, clock: Callable[[], float] = time.time,
                  probe_interval: float = PROBE_INTERVAL):
         super().__init__(name="store-writer", daemon=True)
-        self._path, self._centre, self._seq, self._done = path, centre, head_seq, done
+        self._db, self._centre, self._seq, self._done = open_store(path), centre, head_seq, done
         self._max_changes, self._max_delay = max_changes, max_delay
         self._status, self._clock, self._probe_interval = status, clock, probe_interval
         self._queue: queue.SimpleQueue[WriteItem | None] = queue.SimpleQueue()
         self._tables: set[str] = set()
-        self._conn: sqlite3.Connection | None = None
+        self._conn: Any = None
         self._stop_at: float | None = None
         self.fault: dict | None = None  # {"state": "fault", "reason", "detail", "since"} while the disk refuses
         self.batches = 0  # committed transactions, for tests and benchmarks
@@ -224,7 +296,7 @@ class Writer(threading.Thread):
             raise
 
     def _run(self) -> None:
-        self._conn = connect(self._path)
+        self._conn = self._db.connect()
         try:
             stopping = busy = False
             while not stopping:
@@ -276,7 +348,7 @@ class Writer(threading.Thread):
             try:
                 attempt()
             except Exception as exc:
-                kind = fault_kind(exc)
+                kind = self._db.fault_kind(exc)
                 if kind is None:
                     raise
                 self._report_fault(kind, exc)
@@ -310,11 +382,11 @@ class Writer(threading.Thread):
         try:
             if self._conn is not None:
                 self._conn.close()
-        except sqlite3.Error:
+        except Exception:
             pass
         try:
-            self._conn = connect(self._path)
-        except sqlite3.Error as exc:  # the next attempt fails on the closed connection and holds again
+            self._conn = self._db.connect()
+        except Exception as exc:  # the next attempt fails on the closed connection and holds again
             log.debug("store: reopen failed: %s", exc)
 
     def _probe(self) -> None:
@@ -329,7 +401,7 @@ class Writer(threading.Thread):
             _rollback(conn)
             raise
 
-    def _transaction(self, conn: sqlite3.Connection, batch: list[WriteItem]) -> None:
+    def _transaction(self, conn: Any, batch: list[WriteItem]) -> None:
         seq = self._seq
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -338,7 +410,7 @@ class Writer(threading.Thread):
                 ts = self._clock()
                 for entity, op, key, data, record in item.changes:
                     if entity not in self._tables:
-                        ensure_entity_table(conn, entity)
+                        self._db.ensure_entity_table(conn, entity)
                         self._tables.add(entity)
                     seq += 1
                     eid = f"{self._centre}-{seq}"
@@ -366,8 +438,10 @@ class Writer(threading.Thread):
                     )
                 if item.quarantine:
                     conn.executemany(
-                        "INSERT OR IGNORE INTO quarantine (id, ts, origin, reason, sha256, size, payload)"
-                        " VALUES (:id, :ts, :origin, :reason, :sha256, :size, :payload)", item.quarantine)
+                        "INSERT INTO quarantine (id, ts, origin, reason, sha256, size, payload)"
+                        " VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING",
+                        [(q["id"], q["ts"], q["origin"], q["reason"], q["sha256"], q["size"], q.get("payload"))
+                         for q in item.quarantine])
                 if item.audit is not None:
                     a = item.audit
                     item.audit_row = audit_log.append(conn, ts, a["user"], a["role"], a["action"],
@@ -381,9 +455,9 @@ class Writer(threading.Thread):
         self.largest_batch = max(self.largest_batch, sum(len(item.changes) for item in batch))
 
 
-def _rollback(conn: sqlite3.Connection) -> None:
+def _rollback(conn: Any) -> None:
     try:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
-    except sqlite3.Error:  # after an I/O error SQLite may have rolled back already
+    except Exception:  # after an I/O error SQLite may have rolled back already (PostgreSQL: connection gone)
         pass
