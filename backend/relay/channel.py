@@ -33,6 +33,10 @@ class Settings:
     rtsp_transport: str = "tcp"
     max_gop_bytes: int = 8_000_000
     sndbuf: int = 256 * 1024
+    multicast_ttl: int = 1  # hops a multicast datagram may take (1: this LAN segment only)
+    multicast_iface: str = ""  # IPv4 address of the interface to send multicast on ("": the system's route)
+    multicast_lease_s: float = 30.0  # a multicast sender runs this long after the last request for it
+    direct_rtsp: bool = False  # may clients with an RTSP-capable libvlc play cameras directly (direct.py)
     batch_ms: float = 40.0  # under load, read all pulls' pipes together at most this often (see pump.py)
 
 
@@ -47,6 +51,7 @@ class Viewer:
     start: float = field(default_factory=time.time)
     bytes: int = 0
     reason: str = ""
+    kind: str = "http"  # http | udp (a multicast sender) | rtsp-direct (a direct URL handed out)
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
     def send(self, data: bytes, limit: int) -> bool:
@@ -91,6 +96,8 @@ class Channel:
         self.viewers: set[Viewer] = set()
         self.codec = ""
         self.transcode = False
+        self.multicast: tuple[str, int] | None = None  # (group, port) when configured
+        self.direct_rtsp: bool | None = None  # the camera's own direct-RTSP setting (None: the relay's)
         self._scanner = TsScanner()
         self._gop: list[bytes] = []
         self._gop_bytes = 0

@@ -1,6 +1,9 @@
 """The relay's HTTP side: play URLs and health for tiles (user token), a control API for the backend (secret).
 
 Public:  GET /cam/<id>.ts?token=T[&stream=sub]  → MPEG-TS, endless;   GET /health?token=T → JSON list.
+         GET /cam/<id>.ts?token=T&transport=udp → 307 to udp://@GROUP:PORT (starts/renews its multicast).
+         GET /play/<id>?token=T[&stream=sub][&rtsp=1] → {"transport", "url"}: the URL a tile should play
+         (the camera's own RTSP URL only where direct RTSP is allowed and the client can play it: direct.py).
 Control (header ``X-Relay-Secret``): GET /control/ping, POST /control/config, GET /control/health,
 GET /control/views?after=N, POST /control/views/ack?upto=N, POST /control/shutdown.
 """
@@ -16,9 +19,11 @@ import time
 import uuid
 from collections import deque
 from dataclasses import fields
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from backend.relay import multicast
 from backend.relay.channel import GOP_MODES, Channel, Settings, Viewer
+from backend.relay.direct import choose_play
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +38,12 @@ class HttpError(Exception):
         self.status, self.message = status, message
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+_REASONS = {200: "OK", 307: "Temporary Redirect", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
             405: "Method Not Allowed", 413: "Payload Too Large", 503: "Service Unavailable"}
 
 
-def _response(status: int, body: bytes, ctype: str = "application/json") -> bytes:
-    head = (f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\nContent-Type: {ctype}\r\n"
+def _response(status: int, body: bytes, ctype: str = "application/json", extra: str = "") -> bytes:
+    head = (f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\nContent-Type: {ctype}\r\n{extra}"
             f"Content-Length: {len(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n")
     return head.encode("ascii") + body
 
@@ -69,6 +74,7 @@ class RelayServer:
         self._ticker: asyncio.Task | None = None
         self._last_control = time.monotonic()
         self._orphan_timeout = orphan_timeout_s
+        self._leases = multicast.Leases()
         self.stopped = asyncio.Event()
 
     # ---- life --------------------------------------------------------------------------------
@@ -93,6 +99,7 @@ class RelayServer:
         while True:
             await asyncio.sleep(0.25)
             now = time.monotonic()
+            self._leases.expire(self.cameras, now)
             for streams in list(self.cameras.values()):
                 for ch in list(streams.values()):
                     if ch.tick(now):
@@ -128,6 +135,19 @@ class RelayServer:
         for key, value in values.items():
             if key not in known or key == "backoff_s":
                 raise HttpError(400, f"config.settings.{key}: unknown setting")
+            if key == "multicast_iface":
+                try:
+                    multicast.check_iface(value)
+                except ValueError as exc:
+                    raise HttpError(400, f"config.settings.{exc}") from None
+                continue
+            if key == "direct_rtsp":
+                if not isinstance(value, bool):
+                    raise HttpError(400, "config.settings.direct_rtsp: expected true or false")
+                continue
+            if key == "multicast_ttl" and (not isinstance(value, int) or isinstance(value, bool)
+                                           or not 0 <= value <= 255):
+                raise HttpError(400, "config.settings.multicast_ttl: expected an integer 0..255")
             if key == "gop_mode" and value not in GOP_MODES:
                 raise HttpError(400, f"config.settings.gop_mode: expected one of {', '.join(GOP_MODES)}")
             if key == "rtsp_transport" and value not in ("tcp", "udp"):
@@ -142,6 +162,7 @@ class RelayServer:
         if not isinstance(cams, list):
             raise HttpError(400, "config.cameras: expected a list")
         wanted: dict[str, dict[str, str]] = {}
+        extras: dict[str, dict] = {}
         for i, cam in enumerate(cams):
             if not isinstance(cam, dict) or not isinstance(cam.get("id"), str) or not cam["id"]:
                 raise HttpError(400, f"config.cameras[{i}].id: expected a non-empty string")
@@ -151,6 +172,7 @@ class RelayServer:
             if isinstance(cam.get("sub_url"), str) and cam["sub_url"]:
                 urls["sub"] = cam["sub_url"]
             wanted[cam["id"]] = urls
+            extras[cam["id"]] = self._camera_extras(cam, i)
         for cam_id in [c for c in self.cameras if c not in wanted]:
             for ch in self.cameras.pop(cam_id).values():
                 await ch.close("removed")
@@ -163,19 +185,40 @@ class RelayServer:
                     await streams[stream].set_url(url)
                 else:
                     streams[stream] = Channel(cam_id, stream, url, self.settings, self._record_view)
+                ch = streams[stream]
+                ch.direct_rtsp = extras[cam_id]["direct_rtsp"]
+                ch.multicast = extras[cam_id]["multicast" if stream == "main" else "sub_multicast"]
+
+    @staticmethod
+    def _camera_extras(cam: dict, i: int) -> dict:
+        """The optional per-camera settings: multicast groups and direct RTSP."""
+        out = {"multicast": None, "sub_multicast": None, "direct_rtsp": None}
+        for key in ("multicast", "sub_multicast"):
+            if cam.get(key):
+                try:
+                    out[key] = multicast.parse_group(cam[key], f"config.cameras[{i}].{key}")
+                except ValueError as exc:
+                    raise HttpError(400, str(exc)) from None
+        if cam.get("direct_rtsp") is not None:
+            if not isinstance(cam["direct_rtsp"], bool):
+                raise HttpError(400, f"config.cameras[{i}].direct_rtsp: expected true, false or null")
+            out["direct_rtsp"] = cam["direct_rtsp"]
+        return out
 
     # ---- views and health ----------------------------------------------------------------------
     def _record_view(self, viewer: Viewer) -> None:
         self._view_seq += 1
         self._views.append({"seq": self._view_seq, "user": viewer.user, "camera": viewer.camera,
                             "stream": viewer.stream, "start": round(viewer.start, 3),
-                            "end": round(time.time(), 3), "bytes": viewer.bytes, "reason": viewer.reason})
+                            "end": round(time.time(), 3), "bytes": viewer.bytes, "reason": viewer.reason,
+                            "transport": viewer.kind})
 
     def health(self, full: bool = False) -> list[dict]:
         out = []
         for cam_id, streams in self.cameras.items():
             main = streams["main"].health()
             main.pop("stream")
+            main["multicast"] = self._leases.active(cam_id, "main")
             if "sub" in streams:
                 sub = streams["sub"].health()
                 main["sub"] = {k: v for k, v in sub.items() if k not in ("id", "stream") and (full or k not in ("gop_bytes", "pulls"))}
@@ -238,6 +281,10 @@ class RelayServer:
         user = self._user(query)
         if path == "/health":
             writer.write(_json(200, self.health()))
+        elif path.startswith("/play/"):
+            writer.write(self._play_url(path[len("/play/"):], query, user, headers.get("host", "")))
+        elif path.startswith("/cam/") and path.endswith(".ts") and (query.get("transport") or [""])[0] == "udp":
+            writer.write(self._multicast(path[len("/cam/"):-len(".ts")], query, user))
         elif path.startswith("/cam/") and path.endswith(".ts"):
             await self._play(path[len("/cam/"):-len(".ts")], query, user, method, reader, writer)
         else:
@@ -250,7 +297,7 @@ class RelayServer:
             raise HttpError(401, "missing or unknown token")
         return user
 
-    async def _play(self, cam_id, query, user, method, reader, writer) -> None:
+    def _channel(self, cam_id: str, query: dict) -> Channel:
         stream = (query.get("stream") or ["main"])[0]
         if stream not in STREAMS:
             raise HttpError(400, f"stream: expected main or sub, got {stream!r}")
@@ -260,6 +307,39 @@ class RelayServer:
         channel = streams.get(stream)
         if channel is None:
             raise HttpError(404, f"camera {cam_id!r} has no {stream} stream")
+        return channel
+
+    def _multicast(self, cam_id: str, query: dict, user: str) -> bytes:
+        """Start (or renew the lease of) the camera's multicast sender; 307 to its udp:// URL."""
+        channel = self._channel(cam_id, query)
+        if channel.multicast is None:
+            raise HttpError(404, f"camera {cam_id!r} has no multicast group for its {channel.stream} stream")
+        try:
+            out = self._leases.renew(channel, user, self.settings, time.monotonic(),
+                                     lambda w: Viewer(user, cam_id, channel.stream, w, kind="udp"))
+        except OSError as exc:
+            raise HttpError(503, f"cannot send to {channel.multicast[0]}: {exc.strerror or exc}") from None
+        self._record_view(Viewer(user, cam_id, channel.stream, None, reason="multicast_request", kind="udp"))
+        body = json.dumps({"transport": "udp", "url": out.url, "ttl": int(self.settings.multicast_ttl),
+                           "lease_s": self.settings.multicast_lease_s}).encode("utf-8")
+        return _response(307, body, extra=f"Location: {out.url}\r\n")
+
+    def _play_url(self, cam_id: str, query: dict, user: str, host: str) -> bytes:
+        """Which URL this client should play: the relay's, or (only where allowed) the camera's own."""
+        channel = self._channel(cam_id, query)
+        token = (query.get("token") or [""])[0]
+        base = f"http://{host}" if host else f"http://{self.host}:{self.port}"
+        relay_url = f"{base}/cam/{quote(cam_id)}.ts?token={quote(token)}" + ("&stream=sub" if channel.stream == "sub" else "")
+        kind, url = choose_play(channel.url, bool(self.settings.direct_rtsp), channel.direct_rtsp,
+                                (query.get("rtsp") or ["0"])[0] == "1", relay_url)
+        if kind == "rtsp-direct":
+            self._record_view(Viewer(user, cam_id, channel.stream, None, reason="direct_url", kind=kind))
+            log.info("camera %s/%s: direct RTSP URL handed to %s", cam_id, channel.stream, user)
+        return _json(200, {"transport": kind, "url": url})
+
+    async def _play(self, cam_id, query, user, method, reader, writer) -> None:
+        channel = self._channel(cam_id, query)
+        stream = channel.stream
         head = ("HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\nCache-Control: no-store\r\n"
                 f"Connection: close\r\nX-Relay-State: {channel.state}\r\n"
                 f"X-Relay-Gop-Age: {channel.gop_age():.3f}\r\n\r\n")

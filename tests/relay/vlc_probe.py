@@ -22,13 +22,13 @@ class HeadlessPlayer:
 
     _instance = None
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, options: tuple = ()):
         if vlc is None:
             pytest.skip("python-vlc / libvlc not available")
         if HeadlessPlayer._instance is None:
             HeadlessPlayer._instance = vlc.Instance(ARGS)
         inst = HeadlessPlayer._instance
-        self.media = inst.media_new(url)
+        self.media = inst.media_new(url, *options)  # e.g. ":miface=lo" to join a multicast group on lo
         self.player = inst.media_player_new()
         self.player.set_media(self.media)
         self._stats = vlc.MediaStats()

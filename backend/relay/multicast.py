@@ -1,0 +1,138 @@
+"""UDP multicast output of one camera stream (for many wall PCs on a LAN): MPEG-TS in 7-packet datagrams.
+
+A camera configured with ``"multicast": "239.1.2.3:5004"`` (``"sub_multicast"`` for its sub stream) gets
+a sender when a user with a valid token asks for ``/cam/<id>.ts?token=T&transport=udp``; the answer is a
+307 to ``udp://@239.1.2.3:5004`` (libvlc plays that directly). Each request renews a lease
+(``multicast_lease_s``); when the lease ends the sender stops and the channel's normal linger applies. The
+sender is a viewer of the channel like an HTTP viewer, so the pull, the GOP cache and health are shared.
+
+Settings: ``multicast_ttl`` (default 1: the LAN segment only, never routed), ``multicast_iface`` (the IPv4
+address of the interface to send on; "" = the system's route for the group). Receivers must join on the
+same interface (libvlc: ``--miface=<ifname>``).
+"""
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+from backend.relay.ts import PACKET
+
+DATAGRAM = 7 * PACKET  # 1316 bytes: the usual MPEG-TS over UDP payload, under any LAN MTU
+
+
+def parse_group(value, where: str = "multicast") -> tuple[str, int]:
+    """``"239.1.2.3:5004"`` → ("239.1.2.3", 5004); ValueError naming ``where`` when it is not one."""
+    if not isinstance(value, str) or value.count(":") != 1:
+        raise ValueError(f"{where}: expected \"GROUP:PORT\" like \"239.1.2.3:5004\", got {value!r}")
+    host, _, port_s = value.partition(":")
+    try:
+        addr = ipaddress.IPv4Address(host)
+    except ValueError:
+        raise ValueError(f"{where}: {host!r} is not an IPv4 address") from None
+    if not addr.is_multicast:
+        raise ValueError(f"{where}: {host} is not a multicast group (224.0.0.0/4)")
+    if not port_s.isdigit() or not 1 <= int(port_s) <= 65535:
+        raise ValueError(f"{where}: port {port_s!r} is not 1..65535")
+    return str(addr), int(port_s)
+
+
+def check_iface(value) -> str:
+    """"" or an IPv4 interface address; ValueError otherwise."""
+    if value == "":
+        return ""
+    try:
+        return str(ipaddress.IPv4Address(value))
+    except (ValueError, TypeError):
+        raise ValueError(f"multicast_iface: expected \"\" or an IPv4 address, got {value!r}") from None
+
+
+class DatagramWriter:
+    """Looks like the asyncio write transport a Viewer expects; sends each chunk as 1316-byte datagrams.
+
+    A datagram the kernel cannot take at once (send buffer full) is dropped, like any UDP loss: the
+    group never slows the pull or other viewers.
+    """
+
+    def __init__(self, group: str, port: int, ttl: int = 1, iface: str = ""):
+        self.group, self.port = group, port
+        self.dropped = 0
+        self._closing = False
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+        try:
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, int(ttl))
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)  # receivers on this host too
+            if iface:
+                sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(iface))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+            sock.connect((group, port))
+        except OSError:
+            sock.close()
+            raise
+        self._sock = sock
+
+    @property
+    def url(self) -> str:
+        return f"udp://@{self.group}:{self.port}"
+
+    def write(self, data: bytes) -> None:
+        if self._closing:
+            return
+        view = memoryview(data)
+        send = self._sock.send
+        for i in range(0, len(view), DATAGRAM):
+            try:
+                send(view[i:i + DATAGRAM])
+            except (BlockingIOError, InterruptedError):
+                self.dropped += 1
+            except OSError:  # no route (interface gone): counted as loss; the lease will end it
+                self.dropped += 1
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        if not self._closing:
+            self._closing = True
+            self._sock.close()
+
+    abort = close
+
+
+class Leases:
+    """The running multicast senders, one per (camera, stream), each kept alive by requests (a lease)."""
+
+    def __init__(self):
+        self._out: dict[tuple[str, str], tuple[object, DatagramWriter, list]] = {}  # key → (viewer, writer, [expiry])
+
+    def active(self, cam_id: str, stream: str) -> str:
+        entry = self._out.get((cam_id, stream))
+        return entry[1].url if entry and not entry[0].done.is_set() else ""
+
+    def renew(self, channel, user: str, settings, now: float, make_viewer) -> DatagramWriter:
+        """Start the group's sender (a viewer of ``channel``) or extend its lease; returns its writer."""
+        key = (channel.cam_id, channel.stream)
+        entry = self._out.get(key)
+        if entry is not None and entry[0].done.is_set():
+            entry = None
+        if entry is None:
+            group, port = channel.multicast
+            writer = DatagramWriter(group, port, int(settings.multicast_ttl), settings.multicast_iface)
+            viewer = make_viewer(writer)
+            entry = self._out[key] = (viewer, writer, [0.0])
+            channel.add_viewer(viewer)
+        entry[2][0] = now + float(settings.multicast_lease_s)
+        return entry[1]
+
+    def expire(self, channels: dict, now: float) -> None:
+        """End senders whose lease ran out (or whose channel closed them)."""
+        for key, (viewer, writer, expiry) in list(self._out.items()):
+            channel = channels.get(key[0], {}).get(key[1])
+            if viewer.done.is_set() or channel is None or now >= expiry[0]:
+                del self._out[key]
+                writer.close()
+                if channel is not None:
+                    channel.remove_viewer(viewer, viewer.reason or "lease_expired")
