@@ -27,6 +27,7 @@ FEATURES: list[str] = [
     "app.dispatch_feature",
     "app.leader_view",
     "app.store_alarm",
+    "app.federation_view",
     "app.conference_panel",
 ]
 

@@ -1,0 +1,38 @@
+"""The centres dock renders the ``centres`` entity of the client store and follows its changes."""
+from __future__ import annotations
+
+import time
+
+from PySide6.QtWidgets import QMainWindow
+
+from app.federation_view import centre_rows, install_console
+from backend_client.store import ClientStore
+
+
+def centre(cid, level, parent, link, pending=0):
+    return {"id": cid, "name": cid.upper(), "level": level, "parent": parent, "link": link, "lag_s": 0.02,
+            "last_contact": time.time(), "pending": pending}
+
+
+def test_tree_shows_links_and_follows_events(qtbot):
+    store = ClientStore()
+    store.apply_message({"type": "snapshot", "seq": 1, "state": {"centres": [
+        centre("city", "city", "", "self"), centre("qx", "township", "city", "up"),
+        centre("sw", "department", "city", "up")]}})
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    panel = install_console(window, store)
+    tree = panel.tree
+    assert tree.topLevelItemCount() == 1
+    root = tree.topLevelItem(0)
+    assert [root.child(i).data(0, 0x0100) for i in range(root.childCount())] == ["sw", "qx"]  # dept first
+    store.apply_message({"type": "event", "seq": 2, "eid": "city-2", "ts": time.time(), "actor": "federation",
+                         "entity": "centres", "op": "upsert", "key": "qx",
+                         "data": centre("qx", "township", "city", "down", pending=37)})
+    qx = tree.topLevelItem(0).child(1)
+    assert qx.text(1) == "link down" and qx.text(4) == "37"
+
+
+def test_centre_rows_orphans_are_roots():
+    rows = centre_rows({"a": centre("a", "township", "nowhere", "up")})
+    assert rows == [(centre("a", "township", "nowhere", "up") | {"last_contact": rows[0][0]["last_contact"]}, [])]
