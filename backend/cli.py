@@ -24,7 +24,12 @@ def default_db() -> Path:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cc-backend", description="Command-centre backend.")
-    p.add_argument("--db", type=Path, default=None, help="SQLite file (default: $XDG_DATA_HOME/command-centre/cc.db)")
+    p.add_argument("--db", default=None, metavar="FILE|URL",
+                   help="SQLite file (default: $XDG_DATA_HOME/command-centre/cc.db), or a PostgreSQL URL"
+                        " postgresql://user@host/dbname (users and sessions then stay in STATE_DIR/cc.db)")
+    p.add_argument("--state-dir", type=Path, default=None,
+                   help="with a PostgreSQL --db: the local folder for users, sessions, keys and TLS files"
+                        " (default: $XDG_DATA_HOME/command-centre)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765, help="hub port (0: any free port)")
     p.add_argument("--no-demo", action="store_true", help="do not run the demo city")
@@ -72,9 +77,11 @@ def _user_add(db: Path, name: str, role: str) -> int:
     return 0
 
 
-def _audit_verify(db: Path) -> int:
+def _audit_verify(db: Path, store_url: str | None = None) -> int:
     from backend import audit
 
+    if store_url:
+        return _audit_verify_pg(store_url)
     if not db.is_file():
         print(f"cc-backend: {db}: no such database", file=sys.stderr)
         return 1
@@ -90,13 +97,51 @@ def _audit_verify(db: Path) -> int:
     return 1 if problems else 0
 
 
+def _audit_verify_pg(url: str) -> int:
+    from backend import audit
+    from backend.store_pg import PgStore
+
+    pg = PgStore(url)
+    try:
+        with pg.connect() as conn:
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")  # one consistent view of the chain
+            problems = audit.verify(conn)
+            count = conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+            conn.execute("COMMIT")
+    except Exception as exc:  # psycopg.Error: unreachable, no such database, no audit table
+        print(f"cc-backend: {pg.location}: {type(exc).__name__}: {str(exc).strip()}", file=sys.stderr)
+        return 1
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"audit: {count} rows, {'OK' if not problems else f'{len(problems)} problems'}")
+    return 1 if problems else 0
+
+
+def resolve_db(args: argparse.Namespace) -> None:
+    """``args.db`` → the local SQLite file (a Path); ``args.store_url`` → the PostgreSQL URL or None."""
+    from backend.store import is_url
+
+    if is_url(args.db):
+        args.store_url = args.db
+        state_dir = Path(args.state_dir) if args.state_dir else default_db().parent
+        args.db = state_dir / "cc.db"
+    else:
+        args.store_url = None
+        args.db = Path(args.db) if args.db else default_db()
+
+
 async def serve(args: argparse.Namespace) -> int:
     from backend import cameras, commands, features
     from backend.core import Core
     from backend.hub import Hub
 
-    core = Core(args.db, centre=args.centre, layouts_dir=args.layouts)
-    await core.start()
+    core = Core(args.db, centre=args.centre, layouts_dir=args.layouts, store_url=getattr(args, "store_url", None))
+    try:
+        await core.start()
+    except Exception as exc:  # PostgreSQL unreachable or already used by another backend
+        log.error("store %s: %s", core.store.location, exc)
+        await core.close()
+        return 2
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -216,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("websockets").setLevel(logging.WARNING)
-    args.db = Path(args.db) if args.db else default_db()
+    resolve_db(args)
     if args.command == "user":
         done = security_cli.run_user(args.db, args)
         return _user_add(args.db, args.name, args.role) if done is None else done
@@ -226,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     if done is not None:
         return done
     if args.command == "audit":
-        return _audit_verify(args.db)
+        return _audit_verify(args.db, args.store_url)
     refused = reliability_cli.lock_or_refuse(args.db)
     if refused is not None:
         return refused

@@ -359,7 +359,7 @@ class Hub:
 
     async def _replay(self, client: _Client, after: int, upto: int) -> None:
         while after < upto:
-            events = await asyncio.to_thread(store.read_events, self.core.db_path, after, upto, REPLAY_CHUNK)
+            events = await asyncio.to_thread(self.core.store.read_events, after, upto, REPLAY_CHUNK)
             if not events:  # should not happen (all events are kept): fall back to a snapshot
                 log.error("replay for %s: events after %d missing; sending a snapshot", client.user.name, after)
                 client.queue.appendleft((_SNAPSHOT, None, None))

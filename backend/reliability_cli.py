@@ -43,6 +43,10 @@ def run(args: argparse.Namespace) -> int | None:
     from backend import audit, backup
 
     db: Path = args.db
+    store_url = getattr(args, "store_url", None)  # a PostgreSQL store (backend/cli.py resolve_db)
+    if store_url and args.command in ("backup", "restore"):
+        return _err(f"{args.command} copies a SQLite file; a PostgreSQL store is backed up with pg_dump and"
+                    " restored with pg_restore (pg_dump -Fc -f cc.dump 'URL'; pg_restore -d 'URL' cc.dump)")
     if args.command == "backup":
         try:
             info = backup.backup(db, args.out)
@@ -72,6 +76,8 @@ def run(args: argparse.Namespace) -> int | None:
         return 1 if problems else 0
     if sub not in ("export", "prune"):
         return None
+    if store_url:
+        return _run_pg(args, sub, store_url)
     if not db.is_file():
         return _err(f"{db}: no such database")
     if sub == "export":
@@ -94,6 +100,30 @@ def run(args: argparse.Namespace) -> int | None:
         return _err(str(exc))
     finally:
         conn.close()
+    print(f"audit prune: {count} rows archived to {args.archive}; chain {'OK' if not problems else 'BROKEN'}")
+    return 1 if problems else 0
+
+
+def _run_pg(args: argparse.Namespace, sub: str, url: str) -> int:
+    """audit export / prune on a PostgreSQL store: the same SQL through backend/store_pg.py's facade."""
+    from backend import audit
+    from backend.store_pg import PgStore
+
+    pg = PgStore(url)
+    try:
+        with pg.connect() as conn:
+            if sub == "export":
+                conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                count = audit.export(conn, args.out, args.since, args.until, args.format)
+                conn.execute("COMMIT")
+                print(f"audit export: {count} rows to {args.out}")
+                return 0
+            count = audit.prune(conn, args.archive, args.older_than_days)
+            problems = audit.verify(conn)
+    except (ValueError, OSError) as exc:
+        return _err(str(exc))
+    except Exception as exc:  # psycopg.Error: unreachable, no such database
+        return _err(f"{pg.location}: {type(exc).__name__}: {str(exc).strip()}")
     print(f"audit prune: {count} rows archived to {args.archive}; chain {'OK' if not problems else 'BROKEN'}")
     return 1 if problems else 0
 

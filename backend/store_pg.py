@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from typing import Any, Iterable, Sequence
 
 import psycopg
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 LOCK_KEY = 0x63635F6261636B  # pg advisory lock id of "the backend that writes this database"
 CONNECT_TIMEOUT = 10  # seconds
+LOCK_WAIT = 15.0  # seconds to wait for the writer lock (a killed backend's session takes a moment to end)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (seq BIGINT PRIMARY KEY, eid TEXT NOT NULL UNIQUE,
@@ -126,8 +128,8 @@ class PgStore:
 
     kind = "postgresql"
 
-    def __init__(self, url: str):
-        self.url = url
+    def __init__(self, url: str, lock_wait: float = LOCK_WAIT):
+        self.url, self.lock_wait = url, lock_wait
         self.location = redact(url)
         self._lock_conn: PgConnection | None = None
 
@@ -195,9 +197,12 @@ class PgStore:
             conn = self.connect()
         except psycopg.Error as exc:
             raise StoreUnavailable("io_error", f"{self.location}: cannot connect ({exc})".strip()) from exc
-        if not conn.execute("SELECT pg_try_advisory_lock(%d)" % LOCK_KEY).fetchone()[0]:
-            conn.close()
-            raise StoreLocked(f"{self.location}: another backend is writing to this database")
+        deadline = time.monotonic() + self.lock_wait
+        while not conn.execute("SELECT pg_try_advisory_lock(%d)" % LOCK_KEY).fetchone()[0]:
+            if time.monotonic() > deadline:
+                conn.close()
+                raise StoreLocked(f"{self.location}: another backend is writing to this database")
+            time.sleep(0.2)
         self._lock_conn = conn
 
     def close(self) -> None:

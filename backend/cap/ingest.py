@@ -234,7 +234,7 @@ class CapIngest:
         return IngestResult("quarantined", reason, sha256=sha)
 
     def _known(self, key: str) -> bool:  # worker thread: a read, so any connection will do
-        conn = store.connect(self.core.db_path)
+        conn = store.open_store(getattr(self.core, "store", None) or self.core.db_path).connect()
         try:
             return conn.execute("SELECT 1 FROM quarantine WHERE id = ?", (key,)).fetchone() is not None
         finally:

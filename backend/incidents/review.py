@@ -35,7 +35,7 @@ def _related(core: Core, incident: dict) -> dict[str, set[str]]:
 
 def read_timeline(db_path, incident: dict, wanted: dict[str, set[str]], head: int) -> tuple[list[dict], bool]:
     """Worker thread: the matching events, in seq order; (events, truncated)."""
-    conn = store.connect(db_path)
+    conn = store.open_store(db_path).connect()  # a SQLite path or the Core's store (SQLite or PostgreSQL)
     try:
         def first_seq(entity: str, keys: list[str]) -> int | None:
             if not keys:
@@ -81,6 +81,6 @@ def read_timeline(db_path, incident: dict, wanted: dict[str, set[str]], head: in
 
 async def incident_review(core: Core, user: User, args: dict) -> dict:
     incident = get_record(core, "incidents", text_arg(args, "id", max_len=100), "incident")
-    events, truncated = await asyncio.to_thread(read_timeline, core.db_path, incident, _related(core, incident),
+    events, truncated = await asyncio.to_thread(read_timeline, core.store, incident, _related(core, incident),
                                                 core.head_seq)
     return {"id": incident["id"], "events": events, "truncated": truncated}
