@@ -55,30 +55,41 @@ class ConferencePanel(QWidget):
 
     # -- actions ----------------------------------------------------------------------------------
     def _make_actions(self) -> None:
-        t = lambda s: translate("ConferencePanel", s)  # noqa: E731
         spec = [
-            ("mute_all", t("Mute all"), "Alt+Shift+M", t("Mute every site's microphone"),
+            ("mute_all", translate("ConferencePanel", "Mute all"), "Alt+Shift+M",
+             translate("ConferencePanel", "Mute every site's microphone"),
              lambda: self._send("conference.mute", mute=True)),
-            ("unmute_all", t("Unmute all"), "Alt+Shift+U", t("Open every site's microphone"),
+            ("unmute_all", translate("ConferencePanel", "Unmute all"), "Alt+Shift+U",
+             translate("ConferencePanel", "Open every site's microphone"),
              lambda: self._send("conference.mute", mute=False)),
-            ("mute", t("Mute / unmute"), "Alt+M", t("Mute or unmute the selected site"), self._toggle_mute),
-            ("floor", t("Give floor"), "Alt+F", t("The selected site speaks: first tile when speaker-following"),
+            ("mute", translate("ConferencePanel", "Mute / unmute"), "Alt+M",
+             translate("ConferencePanel", "Mute or unmute the selected site"), self._toggle_mute),
+            ("floor", translate("ConferencePanel", "Give floor"), "Alt+F",
+             translate("ConferencePanel", "The selected site speaks: first tile when speaker-following"),
              lambda: self._give_floor(self.view.selected_participant())),
-            ("next_hand", t("Next hand"), "Alt+N", t("Give the floor to the first raised hand"), self._next_hand),
-            ("kick", t("Remove site"), "Alt+Shift+K", t("Remove the selected site from the conference"),
+            ("next_hand", translate("ConferencePanel", "Next hand"), "Alt+N",
+             translate("ConferencePanel", "Give the floor to the first raised hand"), self._next_hand),
+            ("kick", translate("ConferencePanel", "Remove site"), "Alt+Shift+K",
+             translate("ConferencePanel", "Remove the selected site from the conference"),
              lambda: self._send("conference.kick", participant=self.view.selected_participant())),
-            ("lock", t("Lock"), "Alt+Shift+L", t("Lock the conference: no new sites can join"), self._toggle_lock),
-            ("rollcall", t("Roll-call"), "Alt+Shift+R", t("Start or stop the roll-call through the sites"),
-             self._toggle_rollcall),
+            ("lock", translate("ConferencePanel", "Lock"), "Alt+Shift+L",
+             translate("ConferencePanel", "Lock the conference: no new sites can join"), self._toggle_lock),
+            ("rollcall", translate("ConferencePanel", "Roll-call"), "Alt+Shift+R",
+             translate("ConferencePanel", "Start or stop the roll-call through the sites"), self._toggle_rollcall),
         ]
         for n, key in zip((1, 4, 9, 16), ("Alt+Shift+1", "Alt+Shift+2", "Alt+Shift+3", "Alt+Shift+4")):
-            spec.append((f"split_{n}", t("{n} split").format(n=n), key, t("Push a {n}-tile layout to every screen")
-                         .format(n=n), lambda _c=False, n=n: self._send("conference.layout", split=n)))
-        for mode, label, key in (("fixed", t("Fixed"), "Alt+Shift+F"), ("rotating", t("Rotating"), "Alt+Shift+O"),
-                                 ("speaker", t("Speaker"), "Alt+Shift+S")):
-            spec.append((f"mode_{mode}", label, key, t("Tiles: fixed, rotating pages or following the speaker"),
+            spec.append((f"split_{n}", translate("ConferencePanel", "{n} split").format(n=n), key,
+                         translate("ConferencePanel", "Push a {n}-tile layout to every screen").format(n=n),
+                         lambda _c=False, n=n: self._send("conference.layout", split=n)))
+        modes = (("fixed", translate("ConferencePanel", "Fixed"), "Alt+Shift+F"),
+                 ("rotating", translate("ConferencePanel", "Rotating"), "Alt+Shift+O"),
+                 ("speaker", translate("ConferencePanel", "Speaker"), "Alt+Shift+S"))
+        for mode, label, key in modes:
+            spec.append((f"mode_{mode}", label, key,
+                         translate("ConferencePanel", "Tiles: fixed, rotating pages or following the speaker"),
                          lambda _c=False, m=mode: self._set_mode(m)))
-        spec.append(("end", t("End"), "", t("End the conference for every site"),
+        spec.append(("end", translate("ConferencePanel", "End"), "",
+                     translate("ConferencePanel", "End the conference for every site"),
                      lambda: self._send("conference.end")))
         for name, text, key, tip, slot in spec:
             act = QAction(text, self)

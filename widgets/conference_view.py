@@ -126,13 +126,13 @@ class ConferenceView(QWidget):
     """Renders one conference record.
 
     Attributes:
-        toolbar, layout_bar: where the panel puts its moderation and layout actions.  table: one row per site.  preview: the layout.
+        toolbar, layout_bar: where the panel puts its moderation and layout actions.
+        table: one row per site.  preview: the layout.
     Signals:
         participant_activated(str): a site's row was double-clicked (the panel gives it the floor).
     """
 
     participant_activated = Signal(str)
-    COLUMNS = ("Site", "Audio", "Video", "Hand", "Tile")
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -148,8 +148,11 @@ class ConferenceView(QWidget):
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.layout_bar = QToolBar()     # the pushed layout
         self.layout_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setHorizontalHeaderLabels([translate("ConferenceView", c) for c in self.COLUMNS])
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels([
+            translate("ConferenceView", "Site"), translate("ConferenceView", "Audio"),
+            translate("ConferenceView", "Video"), translate("ConferenceView", "Hand"),
+            translate("ConferenceView", "Tile")])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -72,6 +72,7 @@ class Bot:
         self.events: list[dict] = []
         self.join_error: JanusError | None = None
         self.kicked = False
+        self.ups = 0  # how many times its media came up (a rejoin after a Janus restart counts again)
         self.invite: dict | None = None
         self._client: JanusClient | None = None
         self._pc: RTCPeerConnection | None = None
@@ -143,6 +144,7 @@ class Bot:
             msg = await handle.next_event()
             kind = msg.get("janus")
             if kind == "webrtcup":
+                self.ups += 1
                 self.connected.set()
             elif kind == "event":
                 data = (msg.get("plugindata") or {}).get("data") or {}
