@@ -18,6 +18,7 @@ import re
 import sqlite3
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol, runtime_checkable
@@ -268,6 +269,10 @@ class Writer(threading.Thread):
         self.fault: dict | None = None  # {"state": "fault", "reason", "detail", "since"} while the disk refuses
         self.batches = 0  # committed transactions, for tests and benchmarks
         self.largest_batch = 0  # most changes committed in one transaction
+        # A server store can lose the connection during COMMIT, leaving its outcome unknown: each batch
+        # writes a marker in the same transaction, and a retry of that batch first looks for it.
+        self._marked = bool(getattr(self._db, "ambiguous_commit", False))
+        self._attempt: tuple[list[WriteItem], str, int] | None = None  # (batch, marker, seq after it)
 
     def submit(self, item: WriteItem) -> None:
         self._queue.put(item)
@@ -402,6 +407,12 @@ class Writer(threading.Thread):
             raise
 
     def _transaction(self, conn: Any, batch: list[WriteItem]) -> None:
+        if self._marked and self._attempt is not None and self._attempt[0] is batch:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'writer_batch'").fetchone()
+            if row is not None and row[0] == self._attempt[1]:  # the lost COMMIT had gone through
+                log.warning("store: batch of %d items was committed before the connection dropped", len(batch))
+                self._finish(batch, self._attempt[2])
+                return
         seq = self._seq
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -446,10 +457,19 @@ class Writer(threading.Thread):
                     a = item.audit
                     item.audit_row = audit_log.append(conn, ts, a["user"], a["role"], a["action"],
                                                       a.get("args") or {}, a["ok"], a.get("detail", ""))
+            if self._marked:
+                marker = f"{self._centre}-{seq}-{uuid.uuid4().hex}"
+                conn.execute("INSERT INTO meta (key, value) VALUES ('writer_batch', ?) ON CONFLICT(key) DO UPDATE"
+                             " SET value = excluded.value", (marker,))
+                self._attempt = (batch, marker, seq)
             conn.execute("COMMIT")
         except BaseException:
             _rollback(conn)
             raise
+        self._finish(batch, seq)
+
+    def _finish(self, batch: list[WriteItem], seq: int) -> None:
+        self._attempt = None
         self._seq = seq
         self.batches += 1
         self.largest_batch = max(self.largest_batch, sum(len(item.changes) for item in batch))

@@ -127,6 +127,7 @@ class PgStore:
     """The PostgreSQL store behind backend/store.py's ``Store`` interface."""
 
     kind = "postgresql"
+    ambiguous_commit = True  # a connection lost during COMMIT leaves its outcome unknown (see store.Writer)
 
     def __init__(self, url: str, lock_wait: float = LOCK_WAIT):
         self.url, self.lock_wait = url, lock_wait

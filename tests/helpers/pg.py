@@ -65,10 +65,18 @@ class PgCluster:
         self._cmd(str(PG_BIN / "initdb"), "-D", str(self.dir), "-A", "trust", "-U", self.user, "-E", "UTF8",
                   "--no-locale", "--no-sync")
         self.port = 15000 + os.getpid() % 20000  # names the socket file only (no TCP)
+        self.start_server()
+
+    def start_server(self) -> None:
+        """Start (again) the server of this cluster; returns once it accepts connections."""
         opts = (f"-k {self.base} -p {self.port} -c listen_addresses='' -c fsync={'on' if self._fsync else 'off'}"
                 f" -c max_connections=200 -c shared_buffers=32MB")
         self._cmd(str(PG_BIN / "pg_ctl"), "-D", str(self.dir), "-o", opts, "-l", str(self.base / "log"),
                   "-w", "-t", str(START_TIMEOUT), "start")
+
+    def stop_server(self, mode: str = "fast") -> None:
+        """Stop the server, keeping the data (``mode``: smart, fast or immediate — a crash)."""
+        self._cmd(str(PG_BIN / "pg_ctl"), "-D", str(self.dir), "-m", mode, "-w", "stop")
 
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql://{self.user}@/{dbname}?host={self.base}&port={self.port}"
