@@ -295,6 +295,25 @@ class VideoPlayer(QObject):
         elif self.url and self._media is not None:
             self._lost("end of stream" if what == "ended" else "libvlc error")
 
+    def _video_sar(self) -> tuple[int, int]:
+        media = self._media
+        try:
+            for track in media.tracks_get() if media is not None else ():
+                if track.type == vlc.TrackType.video and track.video:
+                    video = track.video.contents
+                    if video.sar_num and video.sar_den:
+                        return video.sar_num, video.sar_den
+        except Exception:  # noqa: BLE001 - no track info yet: square pixels
+            log.debug("video: no track info", exc_info=True)
+        return 1, 1
+
+    def video_geometry(self) -> tuple[int, int, int, int] | None:
+        """(width, height, sar_num, sar_den) of the picture playing, None before its first picture."""
+        if self._player is None or self._media is None:
+            return None
+        width, height = self._player.video_get_size(0) or (0, 0)
+        return (width, height, *self._video_sar()) if width and height else None
+
     def _apply_marquee(self) -> None:
         player = self._player
         if player is None:

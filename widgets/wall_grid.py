@@ -6,7 +6,7 @@ import logging
 import time
 from typing import Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QGridLayout, QSizePolicy, QWidget
 
 from backend_client.layouts import CELL_KINDS, Cell, Layout
@@ -65,6 +65,7 @@ class _Tour(QObject):
         self.clock: TourClock | None = None
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)  # a coarse timer may fire up to 5% of the dwell late
         self.timer.timeout.connect(self.advance)
 
     def start(self) -> None:
