@@ -10,6 +10,7 @@ inside that transaction, and only then hands the committed items back to the eve
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
@@ -416,47 +417,54 @@ class Writer(threading.Thread):
         seq = self._seq
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for item in batch:
-                item.events, item.audit_row = [], None
-                ts = self._clock()
-                for entity, op, key, data, record in item.changes:
-                    if entity not in self._tables:
-                        self._db.ensure_entity_table(conn, entity)
-                        self._tables.add(entity)
-                    seq += 1
-                    eid = f"{self._centre}-{seq}"
-                    conn.execute(
-                        "INSERT INTO events (seq, eid, ts, actor, entity, op, key, data) VALUES (?,?,?,?,?,?,?,?)",
-                        (seq, eid, ts, item.actor, entity, op, key, data),
-                    )
-                    if op == "upsert":
-                        conn.execute(
-                            f'INSERT INTO "{entity}" (id, data, seq) VALUES (?,?,?) ON CONFLICT(id) DO UPDATE'
-                            " SET data = excluded.data, seq = excluded.seq", (key, data, seq),
+            with _pipeline(conn):  # PostgreSQL: send the batch's statements without a round trip each
+                event_rows: list[tuple] = []
+                runs: list[tuple[str, list[tuple]]] = []  # consecutive changes of one statement, in order
+                for item in batch:
+                    item.events, item.audit_row = [], None
+                    ts = self._clock()
+                    for entity, op, key, data, record in item.changes:
+                        if entity not in self._tables:
+                            self._db.ensure_entity_table(conn, entity)
+                            self._tables.add(entity)
+                        seq += 1
+                        eid = f"{self._centre}-{seq}"
+                        event_rows.append((seq, eid, ts, item.actor, entity, op, key, data))
+                        if op == "upsert":
+                            sql, row = (f'INSERT INTO "{entity}" (id, data, seq) VALUES (?,?,?) ON CONFLICT(id)'
+                                        " DO UPDATE SET data = excluded.data, seq = excluded.seq", (key, data, seq))
+                        else:
+                            sql, row = f'DELETE FROM "{entity}" WHERE id = ?', (key,)
+                        if runs and runs[-1][0] == sql:
+                            runs[-1][1].append(row)
+                        else:
+                            runs.append((sql, [row]))
+                        item.events.append({"seq": seq, "eid": eid, "ts": ts, "actor": item.actor,
+                                            "entity": entity, "op": op, "key": key, "data": record})
+                    if item.camera_sources is not None:
+                        conn.execute("DELETE FROM camera_sources")
+                        conn.executemany(
+                            "INSERT INTO camera_sources (id, url, sub_url, ptz) VALUES (?,?,?,?)",
+                            [(s["id"], s["url"], s.get("sub_url") or "",
+                              s["ptz"] if isinstance(s.get("ptz"), str)  # sealed text (backend/secrets.py)
+                              else json.dumps(s["ptz"]) if s.get("ptz") is not None else None)
+                             for s in item.camera_sources],
                         )
-                    else:
-                        conn.execute(f'DELETE FROM "{entity}" WHERE id = ?', (key,))
-                    item.events.append({"seq": seq, "eid": eid, "ts": ts, "actor": item.actor,
-                                        "entity": entity, "op": op, "key": key, "data": record})
-                if item.camera_sources is not None:
-                    conn.execute("DELETE FROM camera_sources")
-                    conn.executemany(
-                        "INSERT INTO camera_sources (id, url, sub_url, ptz) VALUES (?,?,?,?)",
-                        [(s["id"], s["url"], s.get("sub_url") or "",
-                          s["ptz"] if isinstance(s.get("ptz"), str)  # sealed text (backend/secrets.py)
-                          else json.dumps(s["ptz"]) if s.get("ptz") is not None else None)
-                         for s in item.camera_sources],
-                    )
-                if item.quarantine:
-                    conn.executemany(
-                        "INSERT INTO quarantine (id, ts, origin, reason, sha256, size, payload)"
-                        " VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING",
-                        [(q["id"], q["ts"], q["origin"], q["reason"], q["sha256"], q["size"], q.get("payload"))
-                         for q in item.quarantine])
-                if item.audit is not None:
-                    a = item.audit
-                    item.audit_row = audit_log.append(conn, ts, a["user"], a["role"], a["action"],
-                                                      a.get("args") or {}, a["ok"], a.get("detail", ""))
+                    if item.quarantine:
+                        conn.executemany(
+                            "INSERT INTO quarantine (id, ts, origin, reason, sha256, size, payload)"
+                            " VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING",
+                            [(q["id"], q["ts"], q["origin"], q["reason"], q["sha256"], q["size"], q.get("payload"))
+                             for q in item.quarantine])
+                    if item.audit is not None:
+                        a = item.audit
+                        item.audit_row = audit_log.append(conn, ts, a["user"], a["role"], a["action"],
+                                                          a.get("args") or {}, a["ok"], a.get("detail", ""))
+                if event_rows:
+                    conn.executemany("INSERT INTO events (seq, eid, ts, actor, entity, op, key, data)"
+                                     " VALUES (?,?,?,?,?,?,?,?)", event_rows)
+                for sql, rows in runs:
+                    conn.executemany(sql, rows)
             if self._marked:
                 marker = f"{self._centre}-{seq}-{uuid.uuid4().hex}"
                 conn.execute("INSERT INTO meta (key, value) VALUES ('writer_batch', ?) ON CONFLICT(key) DO UPDATE"
@@ -473,6 +481,11 @@ class Writer(threading.Thread):
         self._seq = seq
         self.batches += 1
         self.largest_batch = max(self.largest_batch, sum(len(item.changes) for item in batch))
+
+
+def _pipeline(conn: Any):
+    pipeline = getattr(conn, "pipeline", None)
+    return pipeline() if pipeline is not None else contextlib.nullcontext()
 
 
 def _rollback(conn: Any) -> None:

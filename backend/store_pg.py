@@ -91,6 +91,11 @@ class PgConnection:
         if self.in_transaction:
             self._conn.execute("COMMIT")
 
+    def pipeline(self):
+        """psycopg's pipeline mode: statements go out without waiting for each answer (errors surface at
+        the end of the block or at the next fetch)."""
+        return self._conn.pipeline()
+
     @property
     def in_transaction(self) -> bool:
         return self._conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR)
