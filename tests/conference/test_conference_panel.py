@@ -56,8 +56,8 @@ def test_panel_shows_sites_and_moderates(qtbot, qloop, tmp_path):
         qtbot.waitUntil(lambda: panel.view.table.item(hand_row(), 3).text() == "✋ 1"
                         and panel.actions["next_hand"].isEnabled(), timeout=T)
         panel.actions["next_hand"].trigger()  # speaker-following: the hand's site takes the first tile
-        qtbot.waitUntil(lambda: panel.view.preview._names[0] == bots[2].name, timeout=T)
-        assert "speaking" in panel.view.table.item(hand_row(), 0).text()
+        qtbot.waitUntil(lambda: "speaking" in panel.view.table.item(hand_row(), 0).text(), timeout=T)
+        assert panel.view.preview._names[0] == bots[2].name and panel.view.table.item(hand_row(), 3).text() == ""
 
         panel.actions["rollcall"].trigger()
         qtbot.waitUntil(lambda: "Roll-call:" in panel.view.rollcall.text(), timeout=T)
