@@ -121,6 +121,7 @@ class VideoTile(QWidget):
 
         self._strip = QWidget(self)
         self._strip.setObjectName("caption")
+        self._strip.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # see _fit_surface
         self._strip.setStyleSheet("#caption { background: #101418; } QLabel { color: #e8e8e8; }")
         strip = QHBoxLayout(self._strip)
         strip.setContentsMargins(6, 1, 6, 1)
@@ -258,7 +259,7 @@ class VideoTile(QWidget):
         """Size the surface so that libvlc's picture on it has an even width. libvlc fits the picture into
         the window (width = floor(height x aspect) when the height bounds it) and scales it with swscale,
         which for an odd output width forces full horizontal chroma: a C path ~3x the CPU (measured: one
-        704x576 stream to 1271x1040, 0.27 of a core; to 1276x1044, 0.08). The 1-2 spare pixels stay black."""
+        704x576 stream to 1271x1040, 0.27 of a core; to 1276x1044, 0.08). The few spare pixels stay black."""
         margins = self.layout().contentsMargins()
         width = self.width() - margins.left() - margins.right()
         height = self.height() - margins.top() - margins.bottom()
@@ -269,7 +270,7 @@ class VideoTile(QWidget):
         if geometry is not None and height > 2:
             vw, vh, sar_num, sar_den = geometry
             ratio = self.surface.devicePixelRatioF()
-            for h in (height, height - 1, height - 2):  # libvlc's own integer arithmetic, device pixels
+            for h in range(height, max(height - 8, 2), -1):  # libvlc's own integer arithmetic, device pixels
                 fit = int(vw * sar_num * round(h * ratio)) // vh // sar_den
                 if fit > round(width * ratio) or fit % 2 == 0:  # width-bound (even already), or even
                     height = h

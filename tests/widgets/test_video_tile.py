@@ -115,3 +115,23 @@ def _has_test_pattern_colours(image: np.ndarray) -> bool:
 def save(image: np.ndarray, path) -> None:
     h, w, _ = image.shape
     QImage(image.tobytes(), w, h, w * 3, QImage.Format.Format_RGB888).save(str(path))
+
+
+def test_the_picture_on_screen_has_an_even_width_whatever_the_tile_size(qtbot, tile, live_ts):
+    """libvlc fits the picture to the window and scales it with swscale, whose path for an odd output
+    width costs ~3x the CPU: the tile sizes its surface so libvlc's own arithmetic gives an even width."""
+    tile.play(live_ts.url)
+    qtbot.waitUntil(lambda: tile.state == "playing", timeout=30_000)
+    vw, vh, sar_num, sar_den = tile.player.video_geometry()
+    odd = 0
+    for height in range(300, 312):  # 640x360 height-bound in these: natural widths floor(16h/9), some odd
+        tile.resize(701, height)
+        qtbot.waitUntil(lambda h=height: tile.height() == h, timeout=5_000)
+        surface = tile.surface
+        fit = vw * sar_num * surface.height() // vh // sar_den
+        natural = vw * sar_num * (height - tile.layout().contentsMargins().top() * 2
+                                  - tile._strip.sizeHint().height()) // vh // sar_den
+        odd += natural % 2
+        assert surface.width() % 2 == 0
+        assert fit > surface.width() or fit % 2 == 0, (height, surface.size(), fit)
+    assert odd, "no tile height here gives an odd width by itself: the test proves nothing"

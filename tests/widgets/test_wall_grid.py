@@ -122,6 +122,28 @@ def test_warm_switch_keeps_the_tile_and_player_of_a_shared_camera(qtbot):
     assert set(map(id, grid.findChildren(VideoTile))) == tiles_before
 
 
+def test_a_warm_switch_moves_every_tile_to_its_new_cell(qtbot):
+    """16 cameras, then the same 16 in reverse order: the same tiles and players, each in its new cell."""
+    cams = [f"cam-{i:02d}" for i in range(1, 17)]
+    forward = layout_from([{"pos": [i % 4, i // 4], "kind": "camera", "camera": c} for i, c in enumerate(cams)],
+                          grid=(4, 4), name="fwd")
+    backward = layout_from([{"pos": [i % 4, i // 4], "kind": "camera", "camera": c}
+                            for i, c in enumerate(reversed(cams))], grid=(4, 4), name="back")
+    grid = make_grid(qtbot)
+    grid.set_layout(forward)
+    before = {c: (grid.tile_for(c), grid.tile_for(c).player) for c in cams}
+    for layout in (backward, forward, backward):
+        grid.set_layout(layout)
+        qtbot.wait(1)
+        cell_w, cell_h = grid.width() / 4, grid.height() / 4
+        for cell, widget in grid.cells():
+            tile, player = before[cell.camera]
+            assert widget is tile and tile.player is player and tile.camera_id == cell.camera
+            centre = tile.geometry().center()
+            assert (int(centre.x() // cell_w), int(centre.y() // cell_h)) == (cell.col, cell.row), cell.camera
+            assert tile.isVisible()
+
+
 def test_a_shared_non_video_cell_is_kept_across_a_switch(qtbot):
     calls = []
 
