@@ -163,7 +163,10 @@ class Sessions:
         token = auth.new_token()
         digest = auth.hash_token(token)
         expires = now + self.policy.session_ttl
-        await self._run(self._insert_session, digest, name, now, expires, False)
+        try:
+            await self._run(self._insert_session, digest, name, now, expires, False)
+        except sqlite3.Error as exc:  # the store is failing (disk full …): the session lives in memory only
+            log.warning("session of %s not saved (%s): it will not survive a restart", name[:64], exc)
         self._sessions[digest] = _Session(name, expires, now)
         return token, digest
 

@@ -4,6 +4,17 @@ import pytest
 from backend.permissions import EXPECTED, FORBIDDEN_ACTIONS
 from backend_client.models import ROLES
 from tests.backend.wsclient import RawClient
+from tests.helpers.backend_proc import start_backend
+
+
+@pytest.fixture
+def backend(tmp_path):
+    # one command per action per client, back to back: more than the default bucket (40 + 20/s) allows
+    proc = start_backend(tmp_path, extra_args=["--rate", "1000", "--burst", "1000"])
+    try:
+        yield proc
+    finally:
+        proc.stop()
 
 
 async def test_every_action_as_every_role_matches_the_policy_table(backend):
