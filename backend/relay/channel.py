@@ -35,6 +35,7 @@ class Settings:
     sndbuf: int = 256 * 1024
     multicast_ttl: int = 1  # hops a multicast datagram may take (1: this LAN segment only)
     multicast_iface: str = ""  # IPv4 address of the interface to send multicast on ("": the system's route)
+    multicast_range: str = ""  # "239.255.1.0:5004": camera k (config order) gets .0+2k (main), .0+2k+1 (sub)
     multicast_lease_s: float = 30.0  # a multicast sender runs this long after the last request for it
     direct_rtsp: bool = False  # may clients with an RTSP-capable libvlc play cameras directly (direct.py)
     batch_ms: float = 40.0  # under load, read all pulls' pipes together at most this often (see pump.py)

@@ -36,6 +36,29 @@ def parse_group(value, where: str = "multicast") -> tuple[str, int]:
     return str(addr), int(port_s)
 
 
+def allocate(range_spec: str, index: int, sub: bool) -> tuple[str, int]:
+    """The group of camera ``index`` (0-based, config order) in a relay-wide range: base + 2*index (+1 sub)."""
+    group, port = parse_group(range_spec, "multicast_range")
+    addr = ipaddress.IPv4Address(group) + 2 * index + (1 if sub else 0)
+    if not addr.is_multicast:
+        raise ValueError(f"multicast_range: camera {index + 1} falls outside 224.0.0.0/4 ({addr})")
+    return str(addr), port
+
+
+def camera_options(cam: dict, where: str) -> dict:
+    """A camera config's optional relay options: its groups ("multicast", "sub_multicast") and
+    "direct_rtsp" (true/false; absent or null: the relay-wide setting). ValueError naming the field."""
+    out = {"multicast": None, "sub_multicast": None, "direct_rtsp": None}
+    for key in ("multicast", "sub_multicast"):
+        if cam.get(key):
+            out[key] = parse_group(cam[key], f"{where}.{key}")
+    if cam.get("direct_rtsp") is not None:
+        if not isinstance(cam["direct_rtsp"], bool):
+            raise ValueError(f"{where}.direct_rtsp: expected true, false or null")
+        out["direct_rtsp"] = cam["direct_rtsp"]
+    return out
+
+
 def check_iface(value) -> str:
     """"" or an IPv4 interface address; ValueError otherwise."""
     if value == "":

@@ -75,6 +75,7 @@ class RelayServer:
         self._last_control = time.monotonic()
         self._orphan_timeout = orphan_timeout_s
         self._leases = multicast.Leases()
+        self._extras: dict[str, dict] = {}  # per camera: multicast, sub_multicast, direct_rtsp
         self.stopped = asyncio.Event()
 
     # ---- life --------------------------------------------------------------------------------
@@ -126,6 +127,7 @@ class RelayServer:
             self._tokens = {k.lower(): v for k, v in tokens.items()}
         if "cameras" in config:
             await self._apply_cameras(config["cameras"])
+        self._assign_groups()
         return {"ok": True, "cameras": len(self.cameras), "tokens": len(self._tokens)}
 
     def _apply_settings(self, values) -> None:
@@ -138,6 +140,12 @@ class RelayServer:
             if key == "multicast_iface":
                 try:
                     multicast.check_iface(value)
+                except ValueError as exc:
+                    raise HttpError(400, f"config.settings.{exc}") from None
+                continue
+            if key == "multicast_range":
+                try:
+                    value and multicast.parse_group(value, "multicast_range")
                 except ValueError as exc:
                     raise HttpError(400, f"config.settings.{exc}") from None
                 continue
@@ -172,7 +180,10 @@ class RelayServer:
             if isinstance(cam.get("sub_url"), str) and cam["sub_url"]:
                 urls["sub"] = cam["sub_url"]
             wanted[cam["id"]] = urls
-            extras[cam["id"]] = self._camera_extras(cam, i)
+            try:
+                extras[cam["id"]] = multicast.camera_options(cam, f"config.cameras[{i}]")
+            except ValueError as exc:
+                raise HttpError(400, str(exc)) from None
         for cam_id in [c for c in self.cameras if c not in wanted]:
             for ch in self.cameras.pop(cam_id).values():
                 await ch.close("removed")
@@ -185,25 +196,20 @@ class RelayServer:
                     await streams[stream].set_url(url)
                 else:
                     streams[stream] = Channel(cam_id, stream, url, self.settings, self._record_view)
-                ch = streams[stream]
-                ch.direct_rtsp = extras[cam_id]["direct_rtsp"]
-                ch.multicast = extras[cam_id]["multicast" if stream == "main" else "sub_multicast"]
+        self._extras = extras
 
-    @staticmethod
-    def _camera_extras(cam: dict, i: int) -> dict:
-        """The optional per-camera settings: multicast groups and direct RTSP."""
-        out = {"multicast": None, "sub_multicast": None, "direct_rtsp": None}
-        for key in ("multicast", "sub_multicast"):
-            if cam.get(key):
-                try:
-                    out[key] = multicast.parse_group(cam[key], f"config.cameras[{i}].{key}")
-                except ValueError as exc:
-                    raise HttpError(400, str(exc)) from None
-        if cam.get("direct_rtsp") is not None:
-            if not isinstance(cam["direct_rtsp"], bool):
-                raise HttpError(400, f"config.cameras[{i}].direct_rtsp: expected true, false or null")
-            out["direct_rtsp"] = cam["direct_rtsp"]
-        return out
+    def _assign_groups(self) -> None:
+        """Per-camera options onto the channels: direct RTSP, the camera's group or one from the range."""
+        for index, (cam_id, streams) in enumerate(self.cameras.items()):
+            extras = self._extras.get(cam_id, {})
+            for stream, ch in streams.items():
+                ch.direct_rtsp = extras.get("direct_rtsp")
+                ch.multicast = extras.get("multicast" if stream == "main" else "sub_multicast")
+                if ch.multicast is None and self.settings.multicast_range:
+                    try:
+                        ch.multicast = multicast.allocate(self.settings.multicast_range, index, stream == "sub")
+                    except ValueError as exc:
+                        log.warning("camera %s/%s: %s", cam_id, stream, exc)
 
     # ---- views and health ----------------------------------------------------------------------
     def _record_view(self, viewer: Viewer) -> None:

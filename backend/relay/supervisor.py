@@ -230,7 +230,7 @@ class RelaySupervisor:
         for view in views:
             user = str(view.get("user", ""))
             await self.core.audit(user, self._role(user), "camera.view",
-                                  {k: view.get(k) for k in ("camera", "stream", "start", "end", "bytes", "reason")},
+                                  {k: view.get(k) for k in ("camera", "stream", "start", "end", "bytes", "reason", "transport")},
                                   True)
             self._views_after = max(self._views_after, int(view.get("seq", 0)))
         if views:

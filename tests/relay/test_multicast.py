@@ -130,3 +130,20 @@ def test_multicast_config_errors_are_clear(rtsp_server, relay_factory):
             relay.control("POST", "/control/config", {"settings": bad})
         assert err.value.code == 400
     assert [c["id"] for c in relay.health()] == ["cam-01"] and relay.proc.poll() is None
+
+
+def test_a_relay_wide_range_allocates_groups_in_camera_order(relay_factory):
+    relay = relay_factory([{"id": "a", "url": "rtsp://127.0.0.1:1/a", "sub_url": "rtsp://127.0.0.1:1/as"},
+                           {"id": "b", "url": "rtsp://127.0.0.1:1/b"},
+                           {"id": "c", "url": "rtsp://127.0.0.1:1/c", "multicast": "239.9.9.9:6000"}],
+                          settings={**LO, "multicast_range": "239.255.1.0:5004"})
+    locations = {}
+    for cam, extra in (("a", ""), ("a", "&stream=sub"), ("b", ""), ("c", "")):
+        status, headers, _ = request(relay.play_url(cam) + extra + "&transport=udp")
+        assert status == 307
+        locations[cam + extra] = headers["Location"]
+    assert locations == {"a": "udp://@239.255.1.0:5004", "a&stream=sub": "udp://@239.255.1.1:5004",
+                         "b": "udp://@239.255.1.2:5004", "c": "udp://@239.9.9.9:6000"}  # its own group wins
+    with pytest.raises(urllib.error.HTTPError) as err:
+        relay.control("POST", "/control/config", {"settings": {"multicast_range": "10.0.0.0:5004"}})
+    assert err.value.code == 400
