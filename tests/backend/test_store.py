@@ -202,6 +202,17 @@ def test_audit_args_round_trip_exactly(engine):
     assert args == {"id": "A-0", "说明": "中文"}
 
 
+def test_audit_prune_archives_old_rows_and_the_chain_still_verifies(engine, tmp_path):
+    conn = _audit_db(engine, 5)  # rows of 1970: all older than the retention
+    assert audit.prune(conn, tmp_path / "archive.jsonl", 180) == 4  # the newest row always stays
+    assert audit.verify(conn) == []
+    assert [tuple(r) for r in conn.execute("SELECT seq FROM audit")] == [(5,)]
+    count, problems = audit.verify_rows(audit.read_rows(tmp_path / "archive.jsonl"))
+    assert count == 4 and problems == []
+    conn.execute("DELETE FROM audit WHERE seq = 5")
+    assert audit.verify(conn)  # the anchor still reveals a cut
+
+
 async def test_a_failing_commit_fails_only_its_submitter_and_the_store_goes_on(engine):
     engine.create_schema()
     engine.poison("alerts", "poison", "disk says no")
