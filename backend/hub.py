@@ -11,7 +11,6 @@ from typing import Any
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from backend import store
 from backend.auth import User, hash_token
 from backend.core import CommandError, Core
 from backend.ratelimit import TokenBucket
