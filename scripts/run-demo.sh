@@ -74,11 +74,14 @@ echo "run: backend on ws://127.0.0.1:$HUB_PORT, relay on http://127.0.0.1:$RELAY
 echo "run: drop CAP 1.2 files into $VAR/cap-inbox/ to raise alerts"
 
 HUB=ws://127.0.0.1:$HUB_PORT
+# The demo's users log in with tokens and have no password, so an idle lock could only log them out:
+# it is off unless CC_IDLE_LOCK (minutes) is set. Real consoles log in with password + code and lock.
+IDLE=(--idle-lock "${CC_IDLE_LOCK:-0}")
 $PY -m app --role wall --backend "$HUB" --token "$T_WALL" $LANG_ARG ${CC_WALL_SCREENS:+--screens $CC_WALL_SCREENS} >"$VAR/logs/wall.log" 2>&1 &
 pids+=($!)
-$PY -m app --role console --backend "$HUB" --token "$T_DUTY" $LANG_ARG >"$VAR/logs/console.log" 2>&1 &
+$PY -m app --role console --backend "$HUB" --token "$T_DUTY" "${IDLE[@]}" $LANG_ARG >"$VAR/logs/console.log" 2>&1 &
 pids+=($!)
-$PY -m app --role consultation --backend "$HUB" --token "$T_LEAD" $LANG_ARG >"$VAR/logs/consultation.log" 2>&1 &
+$PY -m app --role consultation --backend "$HUB" --token "$T_LEAD" "${IDLE[@]}" $LANG_ARG >"$VAR/logs/consultation.log" 2>&1 &
 pids+=($!)
 echo "run: console, wall and consultation windows started; Ctrl-C stops everything"
 wait -n "${pids[@]}" || true
