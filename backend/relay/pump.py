@@ -2,11 +2,13 @@
 
 Why: with 16 cameras at 25 frames/s ffmpeg writes ~400 small chunks a second. Waking the event loop for
 each (epoll_wait, a read, the Python dispatch, a send per viewer) cost the relay more CPU than the pulls
-themselves. The pump keeps its own epoll set of pipe fds (not the event loop's). When idle it waits for
-the first readable pipe (so a lone frame goes out at once); while data keeps coming it switches to a timer
-and reads whatever all pipes hold every ``interval`` seconds: one ``epoll(0)`` and one ``readv`` per pipe
-with data, into one preallocated buffer (no per-read allocation). The relay then adds at most
-``interval`` of latency, and only under load. ffmpeg never waits: the pipes are grown to 1 MiB.
+themselves. The pump keeps its own epoll set of pipe fds (not the event loop's), and spaces its reads at
+least ``interval`` apart: data that comes more than half of it after the previous read is read at once
+(one camera at 25 frames/s goes out without delay); data that comes sooner waits for the next read; and while
+reads keep finding several pipes with data (many cameras) the pump stays on a timer, reading whatever all
+pipes hold every ``interval``: one ``epoll(0)`` and one ``readv`` per pipe with data, into one
+preallocated buffer (no allocation per read). The relay so adds at most ``interval`` of latency, and only
+under load. ffmpeg never waits: the pipes are grown to 1 MiB.
 """
 from __future__ import annotations
 
@@ -35,7 +37,8 @@ def make_pipe() -> tuple[int, int]:
 
 
 class Pump:
-    """``pump.add(fd, on_data, on_eof)``; the pump closes ``fd`` at EOF or on ``remove(fd)``."""
+    """``pump.add(fd, on_data, on_eof)`` … ``pump.remove(fd)``, which closes ``fd``. At EOF the pump stops
+    watching ``fd`` but leaves it open until its owner removes it (so the number cannot be reused meanwhile)."""
 
     def __init__(self, interval_s: float = 0.04, bufsize: int = PIPE_SIZE):
         self.interval = interval_s
@@ -46,6 +49,7 @@ class Pump:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._watching = False  # the event loop watches our epoll fd (idle mode)
         self._timer: asyncio.TimerHandle | None = None  # busy mode: the next batch
+        self._last = float("-inf")  # loop time of the previous read
         self.batches = 0
         self.reads = 0
 
@@ -59,10 +63,7 @@ class Pump:
     def remove(self, fd: int) -> None:
         if self._handlers.pop(fd, None) is None:
             return
-        try:
-            self._ep.unregister(fd)
-        except (OSError, ValueError):
-            pass
+        self._unwatch(fd)
         os.close(fd)
         if not self._handlers:
             self._watch(False)
@@ -76,6 +77,12 @@ class Pump:
         self._ep.close()
 
     # ---- internals -------------------------------------------------------------------------------
+    def _unwatch(self, fd: int) -> None:
+        try:
+            self._ep.unregister(fd)
+        except (OSError, ValueError):
+            pass
+
     def _watch(self, on: bool) -> None:
         if on and not self._watching and self._loop is not None:
             self._loop.add_reader(self._ep.fileno(), self._on_ready)
@@ -84,23 +91,28 @@ class Pump:
             self._loop.remove_reader(self._ep.fileno())
             self._watching = False
 
-    def _on_ready(self) -> None:  # idle mode: the first data after a quiet spell
-        self._watch(False)
-        self._drain()
-        self._timer = self._loop.call_later(self.interval, self._on_timer)
+    def _on_ready(self) -> None:  # idle mode: some pipe has data
+        if self._loop.time() >= self._last + self.interval / 2:
+            self._drain()  # reads are sparse enough: at once, and stay in idle mode (half the interval, not
+            return         # all of it: else a read delayed once would keep every later one that late)
+        self._watch(False)  # too soon after the previous read: wait for its turn
+        self._timer = self._loop.call_at(self._last + self.interval, self._on_timer)
 
-    def _on_timer(self) -> None:  # busy mode: stay on the timer while data keeps coming
+    def _on_timer(self) -> None:  # busy mode: stay on the timer while reads find several pipes with data
         self._timer = None
-        if self._drain() and self.interval > 0:
-            self._timer = self._loop.call_later(self.interval, self._on_timer)
+        if self._drain() >= 2 and self.interval > 0:
+            self._timer = self._loop.call_at(self._last + self.interval, self._on_timer)
         elif self._handlers:
             self._watch(True)
 
-    def _drain(self) -> bool:
+    def _drain(self) -> int:
+        """Read every pipe with data; returns how many had some."""
         events = self._ep.poll(0)
+        self._last = self._loop.time()
         self.batches += 1
         for fd, _mask in events:
             while fd in self._handlers:
+                on_data, on_eof = self._handlers[fd]
                 try:
                     n = os.readv(fd, [self._buf])
                 except BlockingIOError:
@@ -108,15 +120,14 @@ class Pump:
                 except OSError:
                     n = 0
                 self.reads += 1
-                on_data, on_eof = self._handlers[fd]
                 if n == 0:
-                    self.remove(fd)
+                    self._unwatch(fd)
                     on_eof()
                     break
                 on_data(bytes(self._mv[:n]))
                 if n < len(self._buf):
                     break
-        return bool(events)
+        return len(events)
 
 
 _shared: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pump]" = weakref.WeakKeyDictionary()

@@ -22,6 +22,7 @@ from dataclasses import fields
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from backend.relay import multicast
+from backend.relay import pump as pumps
 from backend.relay.channel import GOP_MODES, Channel, Settings, Viewer
 from backend.relay.direct import choose_play
 
@@ -165,6 +166,8 @@ class RelayServer:
                 raise HttpError(400, f"config.settings.{key}: expected a number >= 0")
         for key, value in values.items():
             setattr(self.settings, key, value)
+        if "batch_ms" in values:
+            pumps.shared().interval = self.settings.batch_ms / 1000
 
     async def _apply_cameras(self, cams) -> None:
         if not isinstance(cams, list):
