@@ -59,6 +59,23 @@ def camera_options(cam: dict, where: str) -> dict:
     return out
 
 
+OUTPUT_SETTINGS = ("multicast_iface", "multicast_range", "multicast_ttl", "direct_rtsp")
+
+
+def check_setting(key: str, value) -> None:
+    """Validate one of the relay-wide OUTPUT_SETTINGS; ValueError "key: why"."""
+    if key == "multicast_iface":
+        check_iface(value)
+    elif key == "multicast_range":
+        if value:
+            parse_group(value, "multicast_range")
+    elif key == "multicast_ttl":
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 255:
+            raise ValueError("multicast_ttl: expected an integer 0..255")
+    elif key == "direct_rtsp" and not isinstance(value, bool):
+        raise ValueError("direct_rtsp: expected true or false")
+
+
 def check_iface(value) -> str:
     """"" or an IPv4 interface address; ValueError otherwise."""
     if value == "":

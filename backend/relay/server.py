@@ -138,25 +138,12 @@ class RelayServer:
         for key, value in values.items():
             if key not in known or key == "backoff_s":
                 raise HttpError(400, f"config.settings.{key}: unknown setting")
-            if key == "multicast_iface":
+            if key in multicast.OUTPUT_SETTINGS:
                 try:
-                    multicast.check_iface(value)
+                    multicast.check_setting(key, value)
                 except ValueError as exc:
                     raise HttpError(400, f"config.settings.{exc}") from None
                 continue
-            if key == "multicast_range":
-                try:
-                    value and multicast.parse_group(value, "multicast_range")
-                except ValueError as exc:
-                    raise HttpError(400, f"config.settings.{exc}") from None
-                continue
-            if key == "direct_rtsp":
-                if not isinstance(value, bool):
-                    raise HttpError(400, "config.settings.direct_rtsp: expected true or false")
-                continue
-            if key == "multicast_ttl" and (not isinstance(value, int) or isinstance(value, bool)
-                                           or not 0 <= value <= 255):
-                raise HttpError(400, "config.settings.multicast_ttl: expected an integer 0..255")
             if key == "gop_mode" and value not in GOP_MODES:
                 raise HttpError(400, f"config.settings.gop_mode: expected one of {', '.join(GOP_MODES)}")
             if key == "rtsp_transport" and value not in ("tcp", "udp"):
@@ -231,6 +218,7 @@ class RelayServer:
             if "sub" in streams:
                 sub = streams["sub"].health()
                 main["sub"] = {k: v for k, v in sub.items() if k not in ("id", "stream") and (full or k not in ("gop_bytes", "pulls"))}
+                main["sub"]["multicast"] = self._leases.active(cam_id, "sub")
             if not full:
                 main.pop("gop_bytes", None)
                 main.pop("pulls", None)

@@ -7,7 +7,6 @@ machine during the tests (TTL 1 anyway).
 """
 import json
 import socket
-import struct
 import time
 import urllib.error
 import urllib.request
