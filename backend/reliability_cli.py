@@ -15,7 +15,7 @@ _held: list[int] = []
 
 
 def add_parsers(sub: argparse._SubParsersAction, audit: argparse._SubParsersAction) -> None:
-    b = sub.add_parser("backup", help="copy the live store to FILE (SQLite online backup, checked)")
+    b = sub.add_parser("backup", help="copy the live store to FILE (SQLite online backup or pg_dump, checked)")
     b.add_argument("--out", type=Path, required=True, help="the backup file to write")
     r = sub.add_parser("restore", help="replace the store with a backup FILE (backend must be stopped)")
     r.add_argument("file", type=Path)
@@ -45,8 +45,7 @@ def run(args: argparse.Namespace) -> int | None:
     db: Path = args.db
     store_url = getattr(args, "store_url", None)  # a PostgreSQL store (backend/cli.py resolve_db)
     if store_url and args.command in ("backup", "restore"):
-        return _err(f"{args.command} copies a SQLite file; a PostgreSQL store is backed up with pg_dump and"
-                    " restored with pg_restore (pg_dump -Fc -f cc.dump 'URL'; pg_restore -d 'URL' cc.dump)")
+        return _backup_pg(args, store_url)
     if args.command == "backup":
         try:
             info = backup.backup(db, args.out)
@@ -102,6 +101,23 @@ def run(args: argparse.Namespace) -> int | None:
         conn.close()
     print(f"audit prune: {count} rows archived to {args.archive}; chain {'OK' if not problems else 'BROKEN'}")
     return 1 if problems else 0
+
+
+def _backup_pg(args: argparse.Namespace, url: str) -> int:
+    """backup / restore of a PostgreSQL store: pg_dump's custom format (backend/backup_pg.py)."""
+    from backend import backup, backup_pg
+
+    try:
+        if args.command == "backup":
+            info = backup_pg.backup(url, args.out)
+            print(f"backup: {info['path']} ({info['bytes']} bytes, {info['tables']} tables, "
+                  f"{info['seconds']:.1f} s), read back ok")
+        else:
+            info = backup_pg.restore(args.file, url)
+            print(f"restore: {info['path']} from {args.file} ({info['seconds']:.1f} s), audit chain ok")
+    except (backup.BackupError, OSError) as exc:
+        return _err(str(exc))
+    return 0
 
 
 def _run_pg(args: argparse.Namespace, sub: str, url: str) -> int:

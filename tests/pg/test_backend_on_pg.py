@@ -94,10 +94,27 @@ async def test_backend_on_postgresql_survives_sigkill_and_loses_nothing_acknowle
         assert res.returncode == 0, res.stderr
         count, problems = audit.verify_rows(audit.read_rows(tmp_path / "a.jsonl"))
         assert count >= 60 and problems == []
-        res = _cli(url, tmp_path, "backup", "--out", str(tmp_path / "b.db"))
-        assert res.returncode == 1 and "pg_dump" in res.stderr
+        # backup of the live database (pg_dump reads one snapshot while the backend writes on)
+        res = _cli(url, tmp_path, "backup", "--out", str(tmp_path / "b.dump"))
+        assert res.returncode == 0 and "read back ok" in res.stdout, res.stderr
+        res = _cli(url, tmp_path, "restore", str(tmp_path / "b.dump"))
+        assert res.returncode == 1 and "a backend is running" in res.stderr, res.stderr
     finally:
         proc.stop()
+
+    # the backup restored into an empty database holds the same events and a whole audit chain
+    copy = pg_cluster.new_database("restored")
+    res = _cli(copy, tmp_path, "restore", str(tmp_path / "b.dump"))
+    assert res.returncode == 0 and "audit chain ok" in res.stdout, res.stderr
+    with PgStore(url).connect() as a, PgStore(copy).connect() as b:
+        n = b.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        assert n >= 60
+        assert [r for r in b.execute("SELECT seq, eid FROM events ORDER BY seq")] == \
+            [r for r in a.execute("SELECT seq, eid FROM events WHERE seq <= %s ORDER BY seq" % n)]
+        assert audit.verify(b) == []
+    (tmp_path / "junk.dump").write_bytes(b"not a pg_dump archive")
+    res = _cli(copy, tmp_path, "restore", str(tmp_path / "junk.dump"))
+    assert res.returncode == 1 and "pg_restore failed" in res.stderr, res.stderr
 
     # tampering with a row in PostgreSQL is caught by `cc-backend audit verify`
     with PgStore(url).connect() as conn:
