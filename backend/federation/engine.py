@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 ACTOR = "federation"
 BATCH = 1000
+MAX_COMMIT = 5000  # messages applied in one transaction when the link brings a backlog
 RETRY_S = 1.0
 _GONE = object()
 
@@ -56,6 +57,7 @@ class Replicator:
         self._targets: dict[tuple[str, str], set[str]] = {}  # hub: who got a record (for its delete)
         self._tasks: list[asyncio.Task] = []
         self._applied = asyncio.Event()
+        self._inbox: asyncio.Queue[list[Delivery]] = asyncio.Queue(maxsize=4)
 
     async def start(self) -> "Replicator":
         for entity in REPLICATED:
@@ -66,6 +68,7 @@ class Replicator:
         head = self.core.head_seq  # events after this arrive through _on_event
         last = await self.transport.last_published()
         self._tasks = [asyncio.create_task(self._publish_loop(last, head), name=f"fed-out-{self.me}"),
+                       asyncio.create_task(self._fetch_loop(), name=f"fed-fetch-{self.me}"),
                        asyncio.create_task(self._consume_loop(), name=f"fed-in-{self.me}")]
         return self
 
@@ -73,7 +76,9 @@ class Replicator:
         self.core.unsubscribe(self._on_event)
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        _done, stuck = await asyncio.wait(self._tasks, timeout=5)
+        for task in stuck:  # a client library that swallowed the cancellation: not worth a hung shutdown
+            log.warning("federation: %s did not stop within 5 s", task.get_name())
         self._tasks = []
 
     def _on_event(self, event: dict) -> None:
@@ -141,7 +146,8 @@ class Replicator:
                 await asyncio.sleep(RETRY_S)
 
     # -- in ----------------------------------------------------------------------------------------
-    async def _consume_loop(self) -> None:
+    async def _fetch_loop(self) -> None:
+        """Fetch ahead while the previous batch commits (the broker keeps them unacked until then)."""
         while True:
             try:
                 deliveries = await self.transport.fetch(self.batch, timeout=1.0)
@@ -151,18 +157,21 @@ class Replicator:
                 log.warning("federation: fetch failed (%s); retrying", exc)
                 await asyncio.sleep(RETRY_S)
                 continue
-            if not deliveries:
-                continue
+            if deliveries:
+                await self._inbox.put(deliveries)
+
+    async def _consume_loop(self) -> None:
+        while True:
+            deliveries = await self._inbox.get()
+            while not self._inbox.empty() and len(deliveries) < MAX_COMMIT:  # one commit for what is queued
+                deliveries = deliveries + self._inbox.get_nowait()
             await self.apply(deliveries)
-            while True:
-                try:
-                    await self.transport.ack(deliveries)
-                    break
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # redelivered later and skipped by the cursor
-                    log.warning("federation: ack failed (%s)", exc)
-                    break
+            try:
+                await self.transport.ack(deliveries)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # redelivered later and skipped by the cursor
+                log.warning("federation: ack failed (%s)", exc)
 
     async def apply(self, deliveries: list[Delivery]) -> None:
         """Commit the new messages of this batch and their cursors in one transaction (retried until the

@@ -70,11 +70,11 @@ class NatsTransport(Transport):
                 durable_name=DURABLE, ack_policy=api.AckPolicy.ALL, deliver_policy=api.DeliverPolicy.ALL,
                 ack_wait=60, max_ack_pending=20_000))
         self._sub = await self._js.pull_subscribe_bind(DURABLE, self._in_stream)
-        if self.is_hub and self.monitor is not None:
-            self._watcher = asyncio.create_task(self._watch_leaves(), name=f"fed-leaf-watch-{self.centre}")
+        if self.monitor is not None:
+            self._watcher = asyncio.create_task(self._watch_links(), name=f"fed-link-watch-{self.centre}")
 
-    async def _watch_leaves(self, interval: float = 0.5) -> None:
-        """Restart a leaf's sourcing as soon as its link is back (see ``resource``)."""
+    async def _watch_links(self, interval: float = 0.5) -> None:
+        """Restart the sourcing over a link as soon as the link is back (see ``resource``)."""
         while True:
             try:
                 leafz = await http_get_json(*self.monitor, "/leafz")
@@ -82,7 +82,9 @@ class NatsTransport(Transport):
                     self._was_up.clear()
                 else:
                     connected = {leaf.get("name") for leaf in leafz.get("leafs") or []}
-                    for centre in [c for c in self._leaves if c in connected and c not in self._was_up]:
+                    if not self.is_hub:  # a leaf has one link: to the hub, whatever its server is called
+                        connected = {self.hub_centre} if connected else set()
+                    for centre in [c for c in self._peers() if c in connected and c not in self._was_up]:
                         await self.resource(centre)
                         self._was_up.add(centre)
                     self._was_up &= connected
@@ -99,7 +101,10 @@ class NatsTransport(Transport):
             self._watcher = None
         nc, self._nc = self._nc, None
         if nc is not None:
-            await nc.close()
+            try:
+                await asyncio.wait_for(nc.close(), 5)
+            except asyncio.TimeoutError:
+                log.warning("federation: NATS connection of %s did not close within 5 s", self.centre)
 
     async def _ensure_stream(self, config: api.StreamConfig) -> None:
         try:
@@ -184,15 +189,18 @@ class NatsTransport(Transport):
         return {self.hub_centre: LinkInfo(up, sources.get("DOWN", 0) + consumer_pending)}
 
     async def resource(self, centre: str) -> None:
-        """Restart the hub's sourcing of a leaf's up-stream now. The server retries a failed source with a
+        """Restart the sourcing over the link to ``centre`` now (hub: the leaf's up-stream; leaf: the
+        hub's down-stream). The server retries a failed source with a
         growing back-off (tens of seconds after a short cut); taking the source out and back in makes it
         resume at once, from the last message the stream holds from that source (duplicates, if any, are
         skipped by the consumer's cursor)."""
-        info = await self._js.stream_info("UP")
-        keep = [s for s in (info.config.sources or []) if s.name != f"UP_{centre}"]
+        name, stream = (f"UP_{centre}", "UP") if self.is_hub else ("DOWN", self._in_stream)
+        info = await self._js.stream_info(stream)
+        keep = [s for s in (info.config.sources or []) if s.name != name]
+        again = [s for s in (info.config.sources or []) if s.name == name]
         info.config.sources = keep
         await self._js.update_stream(info.config)
-        info.config.sources = keep + [_source(centre)]
+        info.config.sources = keep + (again or [_source(centre)])
         await self._js.update_stream(info.config)
         log.info("federation: sourcing of %s restarted (link back)", centre)
 

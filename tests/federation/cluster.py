@@ -100,9 +100,11 @@ class Centre:
             await self.transport.close()
 
     async def stop(self) -> None:
-        await self.stop_engine()
-        await self.core.close()
-        await self.server.stop()
+        for what, step in (("engine", self.stop_engine), ("core", self.core.close), ("nats", self.server.stop)):
+            try:
+                await asyncio.wait_for(step(), 30)
+            except asyncio.TimeoutError:
+                raise AssertionError(f"centre {self.id}: {what} did not stop within 30 s") from None
 
     def count(self, entity: str, owner: str | None = None) -> int:
         return sum(1 for r in self.core.all(entity) if owner is None or r.get("owner") == owner)

@@ -122,3 +122,24 @@ async def test_engine_restart_resends_unpublished_and_skips_duplicates(cluster):
     await wait_for(lambda: cluster.hub.core.get("alerts", "a-A-01000") is not None, 60, "the backlog")
     keys = cluster.hub.applied_keys("alerts", "a")
     assert keys == expected("a-A", 500) + expected("a-A", 1_000)
+
+
+async def test_subcentre_cannot_change_a_city_owned_record(cluster):
+    """Locally the guard refuses the command path; on the wire, the hub refuses a leaf's message about a
+    record the city owns (a leaf that bypassed its guard, or a forged one) and keeps its own version."""
+    from backend.core import Change, CommandError
+    from backend.federation.ownership import federation_write
+
+    hub, a = cluster.hub, cluster.leaves["a"]
+    await hub.core.publish([Change("tasks", "upsert", "city-T-1", {"title": "市级任务", "share": ["a"]})], "test")
+    await wait_for(lambda: a.core.get("tasks", "city-T-1") is not None, 60, "the city task at leaf a")
+    assert a.core.get("tasks", "city-T-1")["owner"] == HUB
+    with pytest.raises(CommandError) as refused:
+        await a.core.update("tasks", "city-T-1", {"title": "改掉"}, actor="test")
+    assert refused.value.code == "forbidden" and "city" in refused.value.message
+    with federation_write():  # a leaf that goes around its guard: its message carries owner a
+        await a.core.publish([Change("tasks", "upsert", "city-T-1", {"title": "改掉", "owner": "a"}),
+                              Change("alerts", "upsert", "a-A-marker", {"title": "after"})], "test")
+    await wait_for(lambda: hub.core.get("alerts", "a-A-marker") is not None, 60, "the marker after the forgery")
+    assert hub.core.get("tasks", "city-T-1")["title"] == "市级任务"
+    assert hub.replicator.stats["a"].refused == 1
