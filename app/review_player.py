@@ -86,6 +86,15 @@ def describe(event: dict, before: dict | None) -> TimelineEntry | None:
         by = str(data.get("by") or who)
         return TimelineEntry(at, "decision", who, translate("Review", "Decision by %1: %2").replace("%1", by)
                              .replace("%2", str(data.get("text", ""))), key=key)
+    if entity == "recordings":
+        site = str(data.get("participant") or key)
+        if data.get("error"):
+            text = translate("Review", "Recording of %1 not converted: %2").replace("%1", site).replace(
+                "%2", str(data["error"])[:120])
+        else:
+            text = translate("Review", "Recording of %1 (%2 s): %3").replace("%1", site).replace(
+                "%2", f"{float(data.get('duration_s') or 0):.0f}").replace("%3", str(data.get("path", "")))
+        return TimelineEntry(at, "recording", who, text, key=key)
     return TimelineEntry(at, str(entity), who, key, key=key)
 
 

@@ -4,7 +4,9 @@ A conference-capable directory entry (``terminals`` entity) carries ``"agent": "
 Protocol (JSON text messages):
 - backend → terminal: {"type": "invite", "conference", "title", "janus", "room", "pin", "id", "display"}
   (the pin goes to the invited terminal only, never onto the change stream);
-  {"type": "end"} when the conference ends or the terminal was removed.
+  {"type": "end"} when the conference ends or the terminal was removed;
+  {"type": "feed", "camera", "mountpoint", "on", "pin", "janus"} when a camera is fed in (watch the streaming
+  mountpoint with the pin) or taken out.
 - terminal → backend: {"type": "accepted"} or {"type": "declined", "reason"} (answer to the invite);
   later {"type": "hand", "up": true|false} to raise or lower its hand.
 """
@@ -50,6 +52,10 @@ class AgentChannel:
                         log.exception("terminal %s: hand not recorded", self.terminal)
         except websockets.ConnectionClosed:
             pass
+
+    async def send(self, message: dict) -> None:
+        """One JSON message to the terminal (e.g. {"type": "feed", ...}: a camera fed into the conference)."""
+        await asyncio.wait_for(self._ws.send(json.dumps(message, ensure_ascii=False)), 2.0)
 
     async def close(self, send_end: bool = True) -> None:
         if send_end:

@@ -10,6 +10,8 @@ Actions (roles in backend/permissions.py; each audited by the core):
 - ``conference.hand {room, participant, up: bool}``, ``conference.floor {room, participant}``
 - ``conference.layout {room, split, mode, fixed?, every?}``
 - ``conference.rollcall {room, active: bool, dwell?: seconds, order?: [ids]}``
+- ``conference.video_out``, ``conference.video_in``, ``conference.record``, ``conference.cascade``: media_actions.py
+A consultation's room forwards every site to the relay and the wall follows its layout (wall_follow.py).
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 ROLES = {"duty_officer", "admin", "leader"}
 MEDIA = ("audio", "video", "all")
 _SERVICES: dict[int, ConferenceService] = {}
+_MEDIA: dict[int, object] = {}   # ConferenceMedia per core (backend/conference/media_service.py)
 
 
 def service_for(core: Core) -> ConferenceService | None:
@@ -100,6 +103,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--conference-terminals", default=None, metavar="FILE",
                    help="JSON list of conference terminals (id, name, department, township, agent ws:// URL) "
                         "added to the directory")
+    g.add_argument("--conference-peers", default=None, metavar="FILE",
+                   help="JSON list of township Janus instances a room may cascade from (id, name, janus ws:// "
+                        "URL, admin_key, secret)")
 
 
 async def _load_terminals(core: Core, path: str) -> None:
@@ -128,6 +134,17 @@ async def start(core: Core, args: argparse.Namespace) -> Any:
     _SERVICES[id(core)] = service
     if args.conference_terminals:
         await _load_terminals(core, args.conference_terminals)
+    from backend.conference import media_actions
+    from backend.conference.media_service import ConferenceMedia
+    from backend.conference.wall_follow import WallFollower
+    peers = media_actions.load_peers(args.conference_peers) if getattr(args, "conference_peers", None) else {}
+    media = ConferenceMedia(core, service, sdp_dir=state_dir / "sdp", converted_dir=state_dir / "converted",
+                            feed_url=media_actions.feed_url_maker(core), peers=peers)
+    _MEDIA[id(core)] = media
+    follower = WallFollower(core)
+    await media.start()
+    await follower.start()
+    media_actions.register(core, media)
     # conferences left open by a previous run have no Janus room any more
     for rec in core.all("conferences"):
         if rec.get("state") == "open":
@@ -196,6 +213,11 @@ async def start(core: Core, args: argparse.Namespace) -> Any:
 
     async def stop() -> None:
         _SERVICES.pop(id(core), None)
+        _MEDIA.pop(id(core), None)
+        await follower.close()
+        for room in list(service.rooms.values()):  # recordings converted, forwards and feeds stopped
+            await media.room_ending(room)
+        await media.close()
         await service.close()
 
     return stop

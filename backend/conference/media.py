@@ -29,6 +29,7 @@ SOURCE_PREFIX = "conf-"
 RTP_CODECS = {"h264": "H264/90000", "vp8": "VP8/90000", "vp9": "VP9/90000", "h265": "H265/90000",
               "av1": "AV1/90000"}
 PAYLOAD_TYPE = 96
+REFRESH_EVERY, REFRESH_TRIES = 0.7, 40   # keyframe requests while a relay pull is still connecting
 HEALTH_DEFAULTS = {"state": "idle", "bitrate_kbps": 0.0, "fps": 0.0, "keyframe_age": None, "viewers": 0,
                    "reconnects": 0, "codec": ""}
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -107,7 +108,9 @@ class MediaOut:
         self.ports = ports or PortPool(host=host)
         self.host = host
         self.forwards: dict[str, ParticipantVideo] = {}
+        self.stale: set[str] = set()  # forwards whose Janus went away: re-added when the site is back
         self.refreshes = 0
+        self._refreshing: set[str] = set()
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
 
@@ -203,6 +206,7 @@ class MediaOut:
         sid = source_id(str(room), str(participant))
         async with self._lock:
             pv = self.forwards.pop(sid, None)
+            self.stale.discard(sid)
             if pv is None:
                 return False
             try:
@@ -215,11 +219,26 @@ class MediaOut:
             pv.sdp_path.unlink(missing_ok=True)
             return True
 
+    def mark_stale(self, source: str) -> None:
+        """Janus restarted: the forwarder is gone, but the port, SDP and camera stay for ``readd``."""
+        if source in self.forwards:
+            self.stale.add(source)
+
+    async def readd(self, source: str, *, mid: str = "") -> ParticipantVideo:
+        """Add the forwarder again on the same port (the relay's pull and every viewer carry on)."""
+        async with self._lock:
+            pv = self.forwards[source]
+            mid = mid or pv.mid
+            stream_id = await self._add_forwarder(pv.room, pv.participant, pv.secret, mid, pv.port)
+            pv = self.forwards[source] = replace(pv, stream_id=stream_id, mid=mid)
+            self.stale.discard(source)
+            return pv
+
     async def refresh(self, source: str) -> None:
         """Re-add the forwarder (same port): Janus sends the publisher a PLI, so a new pull gets a keyframe."""
         async with self._lock:
             pv = self.forwards.get(source)
-            if pv is None:
+            if pv is None or source in self.stale:
                 return
             try:
                 await self.handle.request(self._body("stop_rtp_forward", pv.room, pv.secret,
@@ -249,27 +268,43 @@ class MediaOut:
     def _on_event(self, event: dict) -> None:
         if event.get("entity") != "cameras" or event.get("key") not in self.forwards:
             return
-        if (event.get("data") or {}).get("state") == "connecting":
+        if (event.get("data") or {}).get("state") == "connecting" and event["key"] not in self._refreshing:
+            self._refreshing.add(event["key"])
             task = asyncio.get_running_loop().create_task(self._refresh_quietly(event["key"]))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
     async def _refresh_quietly(self, source: str) -> None:
+        """Keyframes until the pull is live: the relay says "connecting" before its ffmpeg has bound the port
+        (a keyframe sent at once is lost), and an ffmpeg that found no keyframe in its analysis is restarted
+        by the relay without a new state, so ask again every REFRESH_EVERY s while it is still connecting."""
         try:
-            await self.refresh(source)
-        except Exception as exc:
-            log.warning("conference video %s: keyframe refresh failed: %s", source, exc)
+            for _ in range(REFRESH_TRIES):
+                await asyncio.sleep(REFRESH_EVERY)
+                if (self.core.get("cameras", source) or {}).get("state") != "connecting" \
+                        or source not in self.forwards:
+                    return
+                try:
+                    await self.refresh(source)
+                except Exception as exc:
+                    log.warning("conference video %s: keyframe refresh failed: %s", source, exc)
+        finally:
+            self._refreshing.discard(source)
 
 
 # ---- video in: a camera or field stream published into the conference -------------------------------
 @dataclass
 class StreamIn:
-    """A relay stream fed into a Janus streaming mountpoint. Attributes: mountpoint, port, url, proc."""
+    """A relay stream fed into a Janus streaming mountpoint. Attributes: mountpoint, port, url, proc (the
+    current ffmpeg), body (the mountpoint's create request, to recreate it), runs (ffmpeg starts)."""
 
     mountpoint: str
     port: int
     url: str
     proc: asyncio.subprocess.Process | None = None
+    body: dict | None = None
+    task: asyncio.Task | None = None
+    runs: int = 0
 
 
 def feed_command(url: str, port: int, host: str = "127.0.0.1", pt: int = PAYLOAD_TYPE) -> list[str]:
@@ -288,8 +323,9 @@ class MediaIn:
         self.ports = ports or PortPool(43000, 43999, host)
         self.streams: dict[str, StreamIn] = {}
 
-    async def publish(self, mountpoint: str, url: str, *, description: str = "") -> StreamIn:
-        """Create an RTP mountpoint ``mountpoint`` and feed it from ``url`` (a relay play URL)."""
+    async def publish(self, mountpoint: str, url: str, *, description: str = "", pin: str = "") -> StreamIn:
+        """Create an RTP mountpoint ``mountpoint`` and feed it from ``url`` (a relay play URL). ffmpeg is
+        started again whenever it ends (the relay restarted, the token was not pushed yet) until unpublish."""
         if mountpoint in self.streams:
             return self.streams[mountpoint]
         port = self.ports.take()
@@ -297,6 +333,8 @@ class MediaIn:
                 "media": [{"type": "video", "mid": "v", "port": port, "pt": PAYLOAD_TYPE, "codec": "h264",
                            # what WebRTC peers negotiate; the bitstream itself passes through untouched
                            "fmtp": "profile-level-id=42e01f;packetization-mode=1"}]}
+        if pin:
+            body["pin"] = pin
         if self.admin_key:
             body["admin_key"] = self.admin_key
         try:
@@ -304,17 +342,36 @@ class MediaIn:
         except BaseException:
             self.ports.give_back(port)
             raise
-        stream = StreamIn(mountpoint, port, url)
-        stream.proc = await asyncio.create_subprocess_exec(
-            *feed_command(url, port, self.host), stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        stream = StreamIn(mountpoint, port, url, body=body)
+        stream.proc = await self._spawn(stream)
+        stream.task = asyncio.create_task(self._keep_feeding(stream), name=f"feed-{mountpoint}")
         self.streams[mountpoint] = stream
         return stream
+
+    async def _spawn(self, stream: StreamIn) -> asyncio.subprocess.Process:
+        stream.runs += 1
+        return await asyncio.create_subprocess_exec(
+            *feed_command(stream.url, stream.port, self.host), stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+
+    async def _keep_feeding(self, stream: StreamIn) -> None:
+        while True:
+            await stream.proc.wait()
+            log.info("feed %s: ffmpeg ended (%s); starting it again", stream.mountpoint, stream.proc.returncode)
+            await asyncio.sleep(1.0)
+            stream.proc = await self._spawn(stream)
+
+    async def recreate(self, mountpoint: str) -> None:
+        """The mountpoint again on a restarted Janus, same port: the running ffmpeg feeds it at once."""
+        stream = self.streams[mountpoint]
+        await self.handle.request(dict(stream.body or {}))
 
     async def unpublish(self, mountpoint: str) -> bool:
         stream = self.streams.pop(mountpoint, None)
         if stream is None:
             return False
+        if stream.task is not None:
+            stream.task.cancel()
         if stream.proc is not None and stream.proc.returncode is None:
             stream.proc.terminate()
             try:

@@ -36,6 +36,8 @@ ENTITY = "conferences"
 PLUGIN = "janus.plugin.videoroom"
 OBSERVER = "cc-control"
 MAX_PUBLISHERS = 32
+# H.264 first: the relay remuxes forwarded video with -c copy (MEDIA.md); VP8 for terminals without H.264
+VIDEOCODECS = "h264,vp8"
 
 
 @dataclass
@@ -48,6 +50,7 @@ class _Room:
     listener: asyncio.Task | None = None
     timer: asyncio.Task | None = None          # roll-call / rotating pages
     mids: dict[str, dict[str, list[str]]] = field(default_factory=dict)   # participant -> {"audio": [mid]}
+    codecs: dict[str, str] = field(default_factory=dict)   # participant -> its first video stream's codec
     channels: dict[str, agents.AgentChannel] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -65,6 +68,10 @@ class ConferenceService:
         self._client: JanusClient | None = None
         self._session = None
         self._start_lock = asyncio.Lock()
+        # media (backend/conference/media_service.py): await hook(room) before a room ends,
+        # await hook() once the rooms were recreated on a restarted Janus
+        self.ending_hooks: list = []
+        self.restored_hooks: list = []
         janus.on_restart(self._janus_restarted)
 
     # -- Janus ------------------------------------------------------------------------------------
@@ -87,7 +94,8 @@ class ConferenceService:
         handle = await session.attach(PLUGIN, opaque_id=f"cc-control-{room.id}")
         await handle.request({"request": "create", "room": room.id, "description": room.record["title"][:100],
                               "secret": room.secret, "pin": room.pin, "admin_key": self.janus.room_admin_key,
-                              "publishers": MAX_PUBLISHERS, "audiolevel_event": True, "notify_joining": False,
+                              "publishers": MAX_PUBLISHERS, "videocodec": VIDEOCODECS, "audiolevel_event": True,
+                              "notify_joining": False,
                               "bitrate": 512000, "fir_freq": 10, "is_private": True})
         if room.record.get("locked"):
             await handle.request({"request": "edit", "room": room.id, "secret": room.secret,
@@ -107,6 +115,7 @@ class ConferenceService:
                 rejoin = [t for t, i in room.record["invited"].items() if i["state"] == "joined"]
                 room.record.update(participants={}, order=[], speaker="")
                 room.mids.clear()
+                room.codecs.clear()
                 try:
                     await self._create_janus_room(room)
                     room.record["janus"] = {"ok": True, "detail": f"restarted at {time.time():.0f}"}
@@ -115,6 +124,11 @@ class ConferenceService:
                 await self._save(room, "conference")
             if rejoin and room.record["janus"]["ok"]:
                 await self.invite(room.id, rejoin, "conference")
+        for hook in list(self.restored_hooks):
+            try:
+                await hook()
+            except Exception:
+                log.exception("conference media not restored after the Janus restart")
 
     async def close(self) -> None:
         for room in list(self.rooms.values()):
@@ -191,6 +205,11 @@ class ConferenceService:
 
     async def end(self, actor: str, room_id: str) -> dict:
         room = self.room(room_id)
+        for hook in list(self.ending_hooks):
+            try:
+                await hook(room)
+            except Exception:
+                log.exception("conference %s: media not wound up", room.id)
         await self._drop(room)
         room.record.update(state="ended", ended=time.time(), participants={}, order=[], hands=[], speaker="")
         room.record["rollcall"]["active"] = False
@@ -264,6 +283,8 @@ class ConferenceService:
             for s in pub.get("streams") or []:
                 if s.get("type") in ("audio", "video") and not s.get("disabled"):
                     mids.setdefault(s["type"], []).append(str(s.get("mid")))
+                    if s["type"] == "video" and pid not in room.codecs and s.get("codec"):
+                        room.codecs[pid] = str(s["codec"]).lower()
             room.mids[pid] = mids
             if pid not in rec["participants"]:
                 rec["participants"][pid] = {"name": pub.get("display") or pid, "joined": now,
@@ -295,6 +316,7 @@ class ConferenceService:
         rec["order"] = [p for p in rec["order"] if p != pid]
         rec["hands"] = [p for p in rec["hands"] if p != pid]
         room.mids.pop(pid, None)
+        room.codecs.pop(pid, None)
         if rec["speaker"] == pid:
             rec["speaker"] = ""
         if pid in rec["invited"]:

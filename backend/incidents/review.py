@@ -14,7 +14,7 @@ from backend.incidents.loop import get_record, text_arg
 
 MAX_EVENTS = 5000
 # Records of these entities belong to an incident when their ``incident`` field names it.
-LINKED = ("tasks", "notices", "calls", "decisions")
+LINKED = ("tasks", "notices", "calls", "decisions", "recordings")
 UNIT_EVERY_S = 5.0  # positions: at most one per unit per this many seconds of the replay
 
 
