@@ -1,5 +1,6 @@
 """The federation dock of the console: the tree of centres with link state, lag, last contact and backlog,
-and the two cross-centre actions: escalate an incident to the city, assign a task to a sub-centre."""
+every centre's incidents and alerts filtered by centre, and the two cross-centre actions: escalate an
+incident to the city, assign a task to a sub-centre."""
 from __future__ import annotations
 
 import time
@@ -8,8 +9,8 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDockWidget, QFormLayout, QInputDialog,
-                               QLineEdit, QMainWindow, QMessageBox, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
-                               QWidget)
+                               QLineEdit, QMainWindow, QMessageBox, QTabWidget, QTreeWidget, QTreeWidgetItem,
+                               QVBoxLayout, QWidget)
 
 from widgets.alert_list_view import format_time
 from widgets.connections import disconnect_all
@@ -109,6 +110,84 @@ class CentreTree(QTreeWidget):
         super().closeEvent(event)
 
 
+def record_owner(record: Any, local: str) -> str:
+    owner = getattr(record, "owner", None) if not isinstance(record, dict) else record.get("owner")
+    return owner or local
+
+
+def by_centre(store: Any, centre: str, local: str) -> list[tuple[str, Any]]:
+    """[(entity, record)] of incidents then alerts owned by ``centre`` ("" = every centre), newest first."""
+    out = []
+    for entity in ("incidents", "alerts"):
+        rows = [r for r in store.records(entity).values() if not centre or record_owner(r, local) == centre]
+        rows.sort(key=lambda r: -float(getattr(r, "created", 0) or 0))
+        out += [(entity, r) for r in rows]
+    return out
+
+
+class CentreRecords(QWidget):
+    """Every centre's incidents and alerts held here (the city's aggregate view), filtered by centre."""
+
+    def __init__(self, store: Any, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._store = store
+        self.filter = QComboBox(self)
+        self.filter.setToolTip(translate("Federation", "Show the records of one centre"))
+        self.list = QTreeWidget(self)
+        self.list.setHeaderLabels([translate("Federation", "Kind"), translate("Federation", "Owner"), "ID",
+                                   translate("Federation", "Title")])  # the title last: it takes the width
+        self.list.setRootIsDecorated(False)
+        self.list.setAlternatingRowColors(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.filter)
+        lay.addWidget(self.list)
+        self.filter.currentIndexChanged.connect(lambda _i: self.refresh())
+        self._throttle = QTimer(self)
+        self._throttle.setSingleShot(True)
+        self._throttle.setInterval(200)
+        self._throttle.timeout.connect(self.refresh)
+        self._signals = [(store.entity_changed, self._on_entity), (store.reset, self._throttle.start)]
+        for signal, slot in self._signals:
+            signal.connect(slot)
+        self.refresh()
+
+    def _on_entity(self, entity: str, _key: str) -> None:
+        if entity in ("centres", "incidents", "alerts"):
+            self._throttle.start()
+
+    def set_centre(self, centre: str) -> None:
+        index = self.filter.findData(centre)
+        if index >= 0:
+            self.filter.setCurrentIndex(index)
+
+    def refresh(self) -> None:
+        local = getattr(self._store, "centre", "") or ""
+        names = {r["id"]: str(r.get("name") or r["id"]) for r in self._store.records("centres").values()
+                 if isinstance(r, dict) and r.get("id")}
+        wanted = self.filter.currentData() or ""
+        self.filter.blockSignals(True)
+        self.filter.clear()
+        self.filter.addItem(translate("Federation", "All centres"), "")
+        for cid, name in sorted(names.items(), key=lambda kv: kv[1]):
+            self.filter.addItem(name, cid)
+        self.filter.setCurrentIndex(max(0, self.filter.findData(wanted)))
+        self.filter.blockSignals(False)
+        self.list.clear()
+        kinds = {"incidents": translate("Federation", "Incident"), "alerts": translate("Federation", "Alert")}
+        for entity, r in by_centre(self._store, wanted, local)[:500]:
+            owner = record_owner(r, local)
+            item = QTreeWidgetItem([kinds[entity], names.get(owner, owner), str(getattr(r, "id", "")),
+                                    str(getattr(r, "title", ""))])
+            self.list.addTopLevelItem(item)
+        for col in (0, 1, 2):
+            self.list.resizeColumnToContents(col)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        disconnect_all(self._signals)
+        super().closeEvent(event)
+
+
 class AssignDialog(QDialog):
     """Centre + title (+ the selected incident) for federation.assign."""
 
@@ -146,15 +225,24 @@ class FederationPanel(QWidget):
         super().__init__()
         self._store, self._window = store, window
         self.tree = CentreTree(store, self)
+        self.records = CentreRecords(store, self)
+        self.tree.itemActivated.connect(lambda item, _col: self._show_centre(item))
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.tree, translate("Federation", "Links"))
+        self.tabs.addTab(self.records, translate("Federation", "By centre"))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
-        lay.addWidget(self.tree)
+        lay.addWidget(self.tabs)
         self.escalate_action = self._action(translate("Federation", "Escalate to city…"), "Ctrl+Alt+E",
                                             translate("Federation", "Hand the selected incident over to the city "
                                                                     "centre (it becomes the owner)"), self.escalate)
         self.assign_action = self._action(translate("Federation", "Assign task to centre…"), "Ctrl+Alt+T",
                                           translate("Federation", "Send a task to a sub-centre, which accepts it"),
                                           self.assign)
+
+    def _show_centre(self, item: QTreeWidgetItem) -> None:
+        self.records.set_centre(str(item.data(0, Qt.ItemDataRole.UserRole)))
+        self.tabs.setCurrentWidget(self.records)
 
     def _action(self, text: str, shortcut: str, tip: str, slot) -> QAction:
         a = QAction(text, self)

@@ -78,6 +78,7 @@ class Alert(_Record):
     escalation_level: int = 0
     escalated_at: float | None = None
     category: str = ""  # national incident class the warning leads to (自然灾害 …), "" if none
+    owner: str = ""  # federation (issue 11): the centre that owns it when not this one; "" = this centre
 
     @property
     def colour_rank(self) -> int:
@@ -112,6 +113,7 @@ class Incident(_Record):
     plan: str = ""
     score: int | None = None
     comment: str = ""
+    owner: str = ""  # federation (issue 11): the centre that owns it when not this one; "" = this centre
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from backend.federation.transport import CENTRE_ID, FederationError
 log = logging.getLogger(__name__)
 
 LEVELS = ("city", "department", "township")
-REPUBLISH_S = 5.0  # an unchanged link is republished at most this often (lag and last contact move)
+REPUBLISH_S = 30.0  # an unchanged link is republished this often (lag, last contact); a change at once
 
 
 @dataclass(frozen=True)

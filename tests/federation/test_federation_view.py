@@ -36,3 +36,20 @@ def test_tree_shows_links_and_follows_events(qtbot):
 def test_centre_rows_orphans_are_roots():
     rows = centre_rows({"a": centre("a", "township", "nowhere", "up")})
     assert rows == [(centre("a", "township", "nowhere", "up") | {"last_contact": rows[0][0]["last_contact"]}, [])]
+
+
+def test_records_filtered_by_centre(qtbot):
+    store = ClientStore()
+    store.apply_message({"type": "snapshot", "seq": 1, "state": {
+        "centres": [centre("city", "city", "", "self"), centre("qx", "township", "city", "up")],
+        "incidents": [{"id": "qx-INC-1", "title": "河道", "owner": "qx"}, {"id": "city-INC-1", "title": "内涝"}],
+        "alerts": [{"id": "qx-A-1", "colour": "red", "title": "水位", "owner": "qx"}]}})
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    panel = install_console(window, store)
+    panel.tree.itemActivated.emit(panel.tree.topLevelItem(0).child(0), 0)  # the township in the tree
+    shown = panel.records.list
+    assert panel.tabs.currentWidget() is panel.records
+    assert sorted(shown.topLevelItem(i).text(2) for i in range(shown.topLevelItemCount())) == ["qx-A-1", "qx-INC-1"]
+    panel.records.set_centre("")
+    assert shown.topLevelItemCount() == 3
