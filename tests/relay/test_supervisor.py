@@ -62,6 +62,7 @@ def test_backend_spawns_adopts_and_stops_its_relay(rtsp_server, tmp_path):
                           what="the view audited")
         assert rows[0]["user"].startswith("wall_operator") and rows[0]["role"] == "wall_operator"
         assert rows[0]["args"]["camera"] == "cam-01" and rows[0]["args"]["bytes"] > 100_000
+        assert rows[0]["args"]["transport"] == "http"
 
         backend.stop()  # SIGTERM: no orphan relay
         wait_until(lambda: not psutil.pid_exists(relay_pid) or
