@@ -219,7 +219,8 @@ class AssignDialog(QDialog):
 
 
 class FederationPanel(QWidget):
-    """The dock's content: the tree and the actions (escalate Ctrl+Alt+E, assign Ctrl+Alt+T)."""
+    """The dock's content: the tree, the records by centre and the actions (escalate Ctrl+Alt+E, assign
+    Ctrl+Alt+T, accept Ctrl+Alt+A)."""
 
     def __init__(self, store: Any, window: QMainWindow | None = None):
         super().__init__()
@@ -239,6 +240,10 @@ class FederationPanel(QWidget):
         self.assign_action = self._action(translate("Federation", "Assign task to centre…"), "Ctrl+Alt+T",
                                           translate("Federation", "Send a task to a sub-centre, which accepts it"),
                                           self.assign)
+        self.accept_action = self._action(translate("Federation", "Accept task from city…"), "Ctrl+Alt+A",
+                                          translate("Federation", "Take over a task the city assigned to this "
+                                                                  "centre; its progress then reports back"),
+                                          self.accept_task)
 
     def _show_centre(self, item: QTreeWidgetItem) -> None:
         self.records.set_centre(str(item.data(0, Qt.ItemDataRole.UserRole)))
@@ -295,6 +300,23 @@ class FederationPanel(QWidget):
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.args()["title"]:
             self._store.request("federation.assign", dialog.args())
 
+    def offered_tasks(self) -> list[str]:
+        me = getattr(self._store, "centre", "") or ""
+        return sorted(k for k, r in self._store.records("tasks").items()
+                      if isinstance(r, dict) and me and r.get("offer_to") == me)
+
+    def accept_task(self) -> None:
+        items = self.offered_tasks()
+        if not items:
+            QMessageBox.information(self, translate("Federation", "Accept task from city"),
+                                    translate("Federation", "No task is waiting for this centre."))
+            return
+        labels = [f"{k}  {self._store.records('tasks')[k].get('title', '')}" for k in items]
+        label, ok = QInputDialog.getItem(self, translate("Federation", "Accept task from city"),
+                                         translate("Federation", "Task"), labels, 0, False)
+        if ok:
+            self._store.request("federation.accept", {"id": items[labels.index(label)]})
+
 
 def install_console(window: QMainWindow, store: Any) -> FederationPanel | None:
     """A right dock "Centres" (Shift+F7 shows it; it fills once the backend publishes centres) and the two
@@ -308,7 +330,7 @@ def install_console(window: QMainWindow, store: Any) -> FederationPanel | None:
     show.setShortcut(QKeySequence("Shift+F7"))
     show.setToolTip(translate("Federation", "Show or hide the centres (Shift+F7)"))
     menu = window.menuBar().addMenu(translate("Federation", "Fe&deration"))
-    menu.addActions([show, panel.escalate_action, panel.assign_action])
-    window.addActions([panel.escalate_action, panel.assign_action])
+    menu.addActions([show, panel.escalate_action, panel.assign_action, panel.accept_action])
+    window.addActions([panel.escalate_action, panel.assign_action, panel.accept_action])
     window.federation_panel = panel
     return panel

@@ -76,7 +76,7 @@ class Replicator:
         self.core.unsubscribe(self._on_event)
         for task in self._tasks:
             task.cancel()
-        _done, stuck = await asyncio.wait(self._tasks, timeout=5)
+        _done, stuck = await asyncio.wait(self._tasks, timeout=5) if self._tasks else (set(), set())
         for task in stuck:  # a client library that swallowed the cancellation: not worth a hung shutdown
             log.warning("federation: %s did not stop within 5 s", task.get_name())
         self._tasks = []

@@ -10,6 +10,7 @@ and .accept (refused with ``unavailable`` while federation is off).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 from pathlib import Path
 
@@ -91,9 +92,13 @@ async def start(core, args: argparse.Namespace):
     replicator = await Replicator(core, transport).start()
     monitor_task = LinkMonitor(core, replicator, me, peers)
     monitor_task.start()
+    supervisor = asyncio.create_task(server.supervise(), name="fed-nats-supervisor") if server else None
     log.info("federation: %s as %s over %s (%d peers)", core.centre, role, url, len(peers))
 
     async def stop() -> None:
+        if supervisor is not None:
+            supervisor.cancel()
+            await asyncio.wait([supervisor], timeout=5)
         await monitor_task.stop()
         await replicator.stop()
         await transport.close()

@@ -72,7 +72,7 @@ class LinkMonitor:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await asyncio.wait([self._task], timeout=5)
 
     async def _run(self) -> None:
         while True:

@@ -97,7 +97,7 @@ class NatsTransport(Transport):
     async def close(self) -> None:
         if self._watcher is not None:
             self._watcher.cancel()
-            await asyncio.gather(self._watcher, return_exceptions=True)
+            await asyncio.wait([self._watcher], timeout=5)  # nats-py may swallow a cancel inside a request
             self._watcher = None
         nc, self._nc = self._nc, None
         if nc is not None:

@@ -146,6 +146,22 @@ class NatsServer:
             proc.kill()
             await proc.wait()
 
+    async def supervise(self, interval: float = 1.0) -> None:
+        """Start the server again whenever it exits on its own (JetStream files survive); until cancelled."""
+        while True:
+            await asyncio.sleep(interval)
+            proc = self._proc
+            if proc is None or proc.returncode is None:
+                continue
+            log.error("nats-server %s exited with %s; starting it again (log: %s)", self.config.name,
+                      proc.returncode, self.log_path)
+            self._proc = None
+            try:
+                await self.start()
+            except Exception as exc:
+                log.error("nats-server %s did not start again: %s", self.config.name, exc)
+                self._proc = proc  # keep the exited one: try again next round
+
     async def restart(self) -> None:
         await self.stop()
         await self.start()

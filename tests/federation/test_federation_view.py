@@ -53,3 +53,17 @@ def test_records_filtered_by_centre(qtbot):
     assert sorted(shown.topLevelItem(i).text(2) for i in range(shown.topLevelItemCount())) == ["qx-A-1", "qx-INC-1"]
     panel.records.set_centre("")
     assert shown.topLevelItemCount() == 3
+
+
+def test_offered_tasks_are_this_centres(qtbot):
+    store = ClientStore()
+    store.apply_message({"type": "auth_ok", "user": "u", "role": "duty_officer", "centre": "qx", "seq": 0,
+                         "actions": ["federation.accept"]})
+    store.apply_message({"type": "snapshot", "seq": 1, "state": {"tasks": [
+        {"id": "city-FTK-00001", "title": "清理河道", "owner": "city", "offer_to": "qx"},
+        {"id": "city-FTK-00002", "title": "别处", "owner": "city", "offer_to": "gz"},
+        {"id": "qx-TSK-00001", "title": "本地"}]}})
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    panel = install_console(window, store)
+    assert panel.offered_tasks() == ["city-FTK-00001"]
