@@ -146,14 +146,16 @@ class Leases:
     """The running multicast senders, one per (camera, stream), each kept alive by requests (a lease)."""
 
     def __init__(self):
-        self._out: dict[tuple[str, str], tuple[object, DatagramWriter, list]] = {}  # key → (viewer, writer, [expiry])
+        # (camera, stream) → (viewer, writer, [lease end], users who asked for it)
+        self._out: dict[tuple[str, str], tuple[object, DatagramWriter, list, set]] = {}
 
     def active(self, cam_id: str, stream: str) -> str:
         entry = self._out.get((cam_id, stream))
         return entry[1].url if entry and not entry[0].done.is_set() else ""
 
-    def renew(self, channel, user: str, settings, now: float, make_viewer) -> DatagramWriter:
-        """Start the group's sender (a viewer of ``channel``) or extend its lease; returns its writer."""
+    def renew(self, channel, user: str, settings, now: float, make_viewer) -> tuple[DatagramWriter, bool]:
+        """Start the group's sender (a viewer of ``channel``) or extend its lease; returns its writer, and
+        whether ``user`` is new to this sender (the first request of each user is recorded, not every renewal)."""
         key = (channel.cam_id, channel.stream)
         entry = self._out.get(key)
         if entry is not None and entry[0].done.is_set():
@@ -162,14 +164,16 @@ class Leases:
             group, port = channel.multicast
             writer = DatagramWriter(group, port, int(settings.multicast_ttl), settings.multicast_iface)
             viewer = make_viewer(writer)
-            entry = self._out[key] = (viewer, writer, [0.0])
+            entry = self._out[key] = (viewer, writer, [0.0], set())
             channel.add_viewer(viewer)
         entry[2][0] = now + float(settings.multicast_lease_s)
-        return entry[1]
+        new = user not in entry[3]
+        entry[3].add(user)
+        return entry[1], new
 
     def expire(self, channels: dict, now: float) -> None:
         """End senders whose lease ran out (or whose channel closed them)."""
-        for key, (viewer, writer, expiry) in list(self._out.items()):
+        for key, (viewer, writer, expiry, _users) in list(self._out.items()):
             channel = channels.get(key[0], {}).get(key[1])
             if viewer.done.is_set() or channel is None or now >= expiry[0]:
                 del self._out[key]

@@ -312,11 +312,12 @@ class RelayServer:
         if channel.multicast is None:
             raise HttpError(404, f"camera {cam_id!r} has no multicast group for its {channel.stream} stream")
         try:
-            out = self._leases.renew(channel, user, self.settings, time.monotonic(),
+            out, new_user = self._leases.renew(channel, user, self.settings, time.monotonic(),
                                      lambda w: Viewer(user, cam_id, channel.stream, w, kind="udp"))
         except OSError as exc:
             raise HttpError(503, f"cannot send to {channel.multicast[0]}: {exc.strerror or exc}") from None
-        self._record_view(Viewer(user, cam_id, channel.stream, None, reason="multicast_request", kind="udp"))
+        if new_user:  # who asked for the group (once per user and sender, not every renewal)
+            self._record_view(Viewer(user, cam_id, channel.stream, None, reason="multicast_request", kind="udp"))
         body = json.dumps({"transport": "udp", "url": out.url, "ttl": int(self.settings.multicast_ttl),
                            "lease_s": self.settings.multicast_lease_s}).encode("utf-8")
         return _response(307, body, extra=f"Location: {out.url}\r\n")
