@@ -122,16 +122,25 @@ def child_wall(args) -> dict:
         out.update(cpu=cpu / wall_s, lost=lost - lost0, shown=shown - shown0, seconds=wall_s, rss_mb=_rss_mb(),
                    playing=sum(t.state == "playing" for t in wall.grid.tiles().values()))
     elif args.mode == "switch":
+        from widgets.x11_batch import VideoWindows
+
+        windows = VideoWindows.shared()  # Qt's own xcb connection (None: not on X11)
         take("n16")
         pump(args.warmup)
-        times = []
+        times, in_layout, playing = [], [], []
         for i in range(20):
+            playing.append(sum(t.state == "playing" for t in wall.grid.tiles().values()))
             t0 = time.perf_counter()
             take("n16b" if i % 2 == 0 else "n16")
+            t1 = time.perf_counter()
             app.processEvents()  # the recomposed window: layout, moves, repaints queued by the switch
+            if windows is not None:  # one round trip on Qt's connection: the X server has applied all of it
+                windows.sync()  # (the video windows' moves and Qt's repaint of the captions)
             times.append((time.perf_counter() - t0) * 1000)
+            in_layout.append((t1 - t0) * 1000)
             pump(0.3)
-        out.update(switch_ms=times)
+        out.update(switch_ms=times, set_layout_ms=in_layout, playing=min(playing),
+                   x_requests=windows.requests if windows is not None else -1)
     elif args.mode in ("cold", "cold_relay"):
         take("n1", {"0": {"kind": "camera", "camera": CAMS[0]}})
         pump(args.warmup)

@@ -66,9 +66,12 @@ class VideoPlayer(QObject):
         url: the URL asked for, or "".
     Signals:
         state_changed(str): "idle", "connecting", "playing", "no_signal" or "error".
+    video_started(): libvlc has created its video output (a picture is about to be drawn): the moment
+        to show the window it draws into. "playing" then waits for a picture drawn after ``mark_visible()``.
     """
 
     state_changed = Signal(str)
+    video_started = Signal()
     _vlc_event = Signal(str)  # emitted on VLC threads, delivered queued on the GUI thread
 
     POLL_MS = 250
@@ -87,6 +90,7 @@ class VideoPlayer(QObject):
         self._marquee = ""
         self._media = None
         self._frames = 0
+        self._shown_base = 0  # pictures displayed before the window was visible (they reached no screen)
         self._last_progress = 0.0
         self._attempt = 0
         self._closed = False
@@ -177,6 +181,12 @@ class VideoPlayer(QObject):
         self.url = ""
         self.state = "idle"
 
+    def mark_visible(self) -> None:
+        """The window is on screen from now: "playing" waits for a picture displayed after this."""
+        media = self._media
+        stats = vlc.MediaStats() if media is not None else None
+        self._shown_base = stats.displayed_pictures if stats is not None and media.get_stats(stats) else 0
+
     def decoded_frames(self) -> int:
         """Frames decoded since the current URL was last opened."""
         return self._frames
@@ -218,6 +228,7 @@ class VideoPlayer(QObject):
             return
         self._media = media
         self._frames = 0
+        self._shown_base = 0
         self._last_progress = self._clock()
         player = self._player
 
@@ -268,7 +279,7 @@ class VideoPlayer(QObject):
         if count > self._frames:
             self._frames = count
             self._last_progress = now
-            if self.state != "playing" and not stats.displayed_pictures:
+            if self.state != "playing" and stats.displayed_pictures <= self._shown_base:
                 return  # decoded, not yet on screen: "playing" means a picture is shown
             self._attempt = 0
             self._watch_time(False)
@@ -280,6 +291,8 @@ class VideoPlayer(QObject):
 
     def _from_vlc(self, event, what: str) -> None:  # VLC thread: emit only
         if not self._closed:
+            if what == "vout" and not event.u.new_count:
+                what = "vout-gone"  # the video output went (a stop): nothing to show
             self._vlc_event.emit(what)
 
     @Slot(str)
@@ -290,8 +303,12 @@ class VideoPlayer(QObject):
             if self.state != "playing":
                 self._check_progress()
             return
+        if what == "vout-gone":
+            return
         if what == "vout":
             self._apply_marquee()
+            if self.state == "connecting":
+                self.video_started.emit()
         elif self.url and self._media is not None:
             self._lost("end of stream" if what == "ended" else "libvlc error")
 

@@ -8,6 +8,7 @@ from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from widgets.video_player import VideoPlayer, escape_marquee
+from widgets.x11_batch import VideoWindows
 
 _STATE_COLOURS = {
     "idle": "#777777",
@@ -41,15 +42,26 @@ class _Ticker(QObject):
 
 
 class VideoSurface(QWidget):
-    """The native window libvlc renders into. Qt paints it only while libvlc has no picture on it,
-    so what is painted here (black, NO SIGNAL) is exactly what shows between streams."""
+    """Where libvlc's picture goes. On X11 (Qt's xcb platform) a plain widget with an X window of its own
+    over it (widgets.x11_batch: moved in one batch with the others, mapped only while a picture plays);
+    elsewhere a native Qt window libvlc renders into. Either way what Qt paints here (black, NO SIGNAL)
+    is exactly what shows whenever libvlc has no picture on screen.
+
+    Attributes:
+        video_shown: a picture plays (the X window is mapped over the surface).
+    """
 
     clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
-        self.setAttribute(Qt.WidgetAttribute.WA_DontCreateNativeAncestors)
+        self._windows = VideoWindows.shared()
+        if self._windows is None:
+            self.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
+            self.setAttribute(Qt.WidgetAttribute.WA_DontCreateNativeAncestors)
+        else:  # the X window goes with the widget, even when the tile is deleted without close_player()
+            self.destroyed.connect(self._windows.forget_later(self))
+        self.video_shown = False
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setAutoFillBackground(False)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -57,12 +69,50 @@ class VideoSurface(QWidget):
         self.message = ""
         self.detail = ""
 
+    def video_window(self) -> int:
+        """The window id libvlc is to draw into (created on first use)."""
+        return self._windows.attach(self) if self._windows is not None else int(self.winId())
+
+    def set_video_shown(self, shown: bool, sync: bool = False) -> None:
+        """Show libvlc's window over the surface (a picture plays) or Qt's painting (it does not);
+        ``sync``: return once the X server has done it."""
+        if shown != self.video_shown:
+            self.video_shown = shown
+            if self._windows is not None:
+                self._windows.apply(sync=sync)
+
+    def release_video_window(self) -> None:
+        """Destroy the X window (libvlc has let go of it)."""
+        if self._windows is not None:
+            self._windows.detach(self)
+
+    def follow(self) -> None:
+        if self._windows is not None:
+            self._windows.schedule()
+
+    def moveEvent(self, event):  # noqa: N802 - the X window follows the widget
+        self.follow()
+        super().moveEvent(event)
+
+    def resizeEvent(self, event):  # noqa: N802
+        self.follow()
+        super().resizeEvent(event)
+
+    def showEvent(self, event):  # noqa: N802
+        self.follow()
+        super().showEvent(event)
+
+    def hideEvent(self, event):  # noqa: N802
+        self.follow()
+        super().hideEvent(event)
+
     def show_message(self, message: str, detail: str = "") -> None:
         if (message, detail) != (self.message, self.detail):
             self.message, self.detail = message, detail
             self.update()
 
     def paintEvent(self, event):  # noqa: N802 - Qt API
+        self.follow()  # painted again when an ancestor moved it: the X window follows
         p = QPainter(self)
         p.fillRect(self.rect(), Qt.GlobalColor.black)
         if not self.message:
@@ -145,6 +195,7 @@ class VideoTile(QWidget):
 
         self.player = VideoPlayer(self)
         self.player.state_changed.connect(self._on_state)
+        self.player.video_started.connect(self._on_video_started)
         self._window_bound = False
         self._released = False
         _Ticker.shared().tick.connect(self._tick)
@@ -195,6 +246,7 @@ class VideoTile(QWidget):
         self._released = True
         _Ticker.shared().tick.disconnect(self._tick)
         self.player.close()
+        self.surface.release_video_window()
 
     def _get_state(self) -> str:
         return self.player.state
@@ -205,7 +257,7 @@ class VideoTile(QWidget):
     def _bind_window(self) -> None:
         if QGuiApplication.platformName() in HEADLESS_PLATFORMS:
             return  # no real window: libvlc would open a window of its own; the player reports an error
-        win_id = int(self.surface.winId())  # creates the native window if needed
+        win_id = self.surface.video_window()  # creates the window if needed
         if not self._window_bound or win_id != getattr(self, "_win_id", 0):
             self._win_id = win_id
             self.player.set_window(win_id)
@@ -223,6 +275,7 @@ class VideoTile(QWidget):
     @Slot()
     def _tick(self) -> None:
         self._clock.setText(time.strftime("%H:%M:%S"))
+        self.surface.follow()  # a safety net: the video window catches up with any move within a second
 
     @Slot(str)
     def _on_state(self, state: str) -> None:
@@ -238,6 +291,8 @@ class VideoTile(QWidget):
             "error": self.tr("error"),
         }
         self._state_label.setText(texts.get(state, state))
+        # Connecting: hidden (no last frame of the previous stream) until libvlc has its video output
+        self.surface.set_video_shown(state == "playing")  # (then _on_video_started shows it)
         if state == "playing":
             self._fit_surface()  # the picture's size is known from its first frame
             self.surface.show_message("")
@@ -251,9 +306,18 @@ class VideoTile(QWidget):
             self.surface.show_message(self.tr("NO SIGNAL") if self.camera_id else "", self.camera_name)
         self.state_changed.emit(state)
 
+    @Slot()
+    def _on_video_started(self) -> None:
+        self.surface.set_video_shown(True, sync=True)  # on screen before libvlc's first picture is drawn…
+        self.player.mark_visible()  # …so "playing" is said for a picture that reached the screen
+
     def resizeEvent(self, event):  # noqa: N802 - Qt API
         self._fit_surface()
         super().resizeEvent(event)
+
+    def moveEvent(self, event):  # noqa: N802 - the surface's video window follows the tile
+        self.surface.follow()
+        super().moveEvent(event)
 
     def _fit_surface(self) -> None:
         """Size the surface so that libvlc's picture on it has an even width. libvlc fits the picture into

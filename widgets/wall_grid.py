@@ -13,6 +13,7 @@ from backend_client.layouts import CELL_KINDS, Cell, Layout
 from backend_client.tour_clock import TourClock
 from widgets.simple_cells import BannerCell, ClockCell, EmptyCell, PlaceholderCell, UnknownCameraCell
 from widgets.video_tile import VideoTile
+from widgets.x11_batch import VideoWindows
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +225,9 @@ class WallGrid(QWidget):
             tile.set_watermark(self._watermark)
             tile.set_selected(bool(self._selected) and tile.camera_id == self._selected)
         self._frame_alarms(placed, overrides)
+        windows = VideoWindows.shared()
+        if windows is not None and self.isVisible():  # every video window to its new cell: one batch, one round trip
+            windows.apply(sync=True)
         for start in starts:  # after the geometry is settled: the picture comes up at its final size
             start()
         self.layout_applied.emit(layout.name)
@@ -257,6 +261,7 @@ class WallGrid(QWidget):
                                  else "VideoTile { background: #000; }")
             m = ALARM_FRAME_PX if colour else 2
             widget.layout().setContentsMargins(m, m, m, m)
+            widget.layout().activate()  # the surface's new place now, not at the next layout request
 
     def current_layout(self) -> Layout | None:
         return self._layout
