@@ -315,7 +315,8 @@ class RelayServer:
             out, new_user = self._leases.renew(channel, user, self.settings, time.monotonic(),
                                      lambda w: Viewer(user, cam_id, channel.stream, w, kind="udp"))
         except OSError as exc:
-            raise HttpError(503, f"cannot send to {channel.multicast[0]}: {exc.strerror or exc}") from None
+            iface = f" on interface {self.settings.multicast_iface}" if self.settings.multicast_iface else ""
+            raise HttpError(503, f"cannot send to {channel.multicast[0]}{iface}: {exc.strerror or exc}") from None
         if new_user:  # who asked for the group (once per user and sender, not every renewal)
             self._record_view(Viewer(user, cam_id, channel.stream, None, reason="multicast_request", kind="udp"))
         body = json.dumps({"transport": "udp", "url": out.url, "ttl": int(self.settings.multicast_ttl),

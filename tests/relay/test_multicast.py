@@ -128,6 +128,12 @@ def test_multicast_config_errors_are_clear(rtsp_server, relay_factory):
         with pytest.raises(urllib.error.HTTPError) as err:
             relay.control("POST", "/control/config", {"settings": bad})
         assert err.value.code == 400
+    relay.control("POST", "/control/config", {"cameras": [{"id": "cam-01", "url": rtsp_server.url("cam-01"),
+                                                           "multicast": "239.255.3.3:5004"}],
+                                              "settings": {"multicast_iface": "198.51.100.7"}})  # not ours
+    status, _, body = request(relay.play_url("cam-01") + "&transport=udp")
+    assert status == 503 and "239.255.3.3 on interface 198.51.100.7" in body["error"]
+    assert relay.health("cam-01")["viewers"] == 0 and relay.health("cam-01")["multicast"] == ""
     assert [c["id"] for c in relay.health()] == ["cam-01"] and relay.proc.poll() is None
 
 
