@@ -30,6 +30,7 @@ RTP_CODECS = {"h264": "H264/90000", "vp8": "VP8/90000", "vp9": "VP9/90000", "h26
               "av1": "AV1/90000"}
 PAYLOAD_TYPE = 96
 REFRESH_EVERY, REFRESH_TRIES = 0.7, 40   # keyframe requests while a relay pull is still connecting
+WAITING = ("connecting", "lost")  # relay states of a pull that has no picture yet
 HEALTH_DEFAULTS = {"state": "idle", "bitrate_kbps": 0.0, "fps": 0.0, "keyframe_age": None, "viewers": 0,
                    "reconnects": 0, "codec": ""}
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -268,7 +269,7 @@ class MediaOut:
     def _on_event(self, event: dict) -> None:
         if event.get("entity") != "cameras" or event.get("key") not in self.forwards:
             return
-        if (event.get("data") or {}).get("state") == "connecting" and event["key"] not in self._refreshing:
+        if (event.get("data") or {}).get("state") in WAITING and event["key"] not in self._refreshing:
             self._refreshing.add(event["key"])
             task = asyncio.get_running_loop().create_task(self._refresh_quietly(event["key"]))
             self._tasks.add(task)
@@ -277,11 +278,11 @@ class MediaOut:
     async def _refresh_quietly(self, source: str) -> None:
         """Keyframes until the pull is live: the relay says "connecting" before its ffmpeg has bound the port
         (a keyframe sent at once is lost), and an ffmpeg that found no keyframe in its analysis is restarted
-        by the relay without a new state, so ask again every REFRESH_EVERY s while it is still connecting."""
+        by the relay ("lost", then again), so ask again every REFRESH_EVERY s until it is live or idle."""
         try:
             for _ in range(REFRESH_TRIES):
                 await asyncio.sleep(REFRESH_EVERY)
-                if (self.core.get("cameras", source) or {}).get("state") != "connecting" \
+                if (self.core.get("cameras", source) or {}).get("state") not in WAITING \
                         or source not in self.forwards:
                     return
                 try:

@@ -118,6 +118,10 @@ class ConferenceMedia:
     async def reconcile(self) -> None:
         async with self._lock:
             for room_id, room in list(self.service.rooms.items()):
+                if not (room.record.get("janus") or {}).get("ok") and self.out is not None:
+                    for pv in [pv for pv in self.out.forwards.values() if pv.room == room_id]:
+                        self.out.mark_stale(pv.source)  # Janus went away: kept for the sites' return
+                    continue
                 present = dict(room.record.get("participants") or {})
                 wanted = set(self.wanted_out.get(room_id, set()))
                 if room_id in self.auto_rooms or room.record.get("consultation"):
@@ -147,9 +151,6 @@ class ConferenceMedia:
     @staticmethod
     def _mid(room, pid: str) -> str:
         mids = room.mids.get(pid, {}).get("video", [])
-        import os
-        if os.environ.get("J3_NOMID"):
-            return ""
         return mids[0] if mids else ""
 
     async def _publish_media(self, room) -> None:

@@ -203,7 +203,8 @@ async def test_janus_restart_brings_the_forwards_back_on_the_same_cameras(consul
         await _wait(officer, lambda: not _records(officer, "conferences")[room]["janus"]["ok"], "janus down")
         await _wait(officer, lambda: _records(officer, "conferences")[room]["janus"]["ok"]
                     and bots[0].terminal in _records(officer, "conferences")[room]["participants"], "site back")
-        assert _records(officer, "conferences")[room]["media"]["out"] == {bots[0].terminal: camera}
+        await _wait(officer, lambda: _records(officer, "conferences")[room]["media"]["out"]
+                    == {bots[0].terminal: camera}, "forward back on the same camera")
         # the same camera plays again: the forward was re-added on its old port
         assert await asyncio.to_thread(_decode, url, 5) >= 5
     finally:
