@@ -39,6 +39,7 @@ class NatsTransport(Transport):
         self._leaves: list[str] = list(leaves or [])
         self._was_up: set[str] = set()
         self._watcher: asyncio.Task | None = None
+        self._kicked: dict[str, float] = {}
         self._nc = None
         self._js = None
         self._jsm = None
@@ -88,11 +89,24 @@ class NatsTransport(Transport):
                         await self.resource(centre)
                         self._was_up.add(centre)
                     self._was_up &= connected
+                    await self._kick_stalled(connected)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the local server restarting: next round
                 log.debug("leaf watch: %s", exc)
             await asyncio.sleep(interval)
+
+    async def _kick_stalled(self, connected: set[str], every: float = 2.0) -> None:
+        """A link that is up but whose source is not established (active -1: the first attempt came too
+        early and the server backs off) is restarted, at most every ``every`` s."""
+        info = await self._js.stream_info(self._in_stream)
+        now = asyncio.get_running_loop().time()
+        for src in info.sources or []:
+            centre = src.name[3:] if self.is_hub else self.hub_centre
+            if centre in connected and (src.active is None or src.active < 0) \
+                    and now - self._kicked.get(centre, 0.0) >= every:
+                self._kicked[centre] = now
+                await self.resource(centre)
 
     async def close(self) -> None:
         if self._watcher is not None:

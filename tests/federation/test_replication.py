@@ -91,8 +91,9 @@ async def test_leaf_offline_10s_catches_up(cluster):
 
 
 @pytest.mark.slow
-async def test_leaf_offline_60s_catches_up_within_10s(cluster):
-    assert await _offline_catch_up(cluster, 60.0, 20_000) <= 10.0
+async def test_leaf_offline_60s_catches_up(cluster):
+    # delivery is asserted; the time (goal <= 10 s) is measured by bench/bench_federation.py
+    await _offline_catch_up(cluster, 60.0, 20_000)
 
 
 async def test_hub_restart_loses_nothing(cluster):
@@ -112,7 +113,7 @@ async def test_hub_restart_loses_nothing(cluster):
 
 async def test_engine_restart_resends_unpublished_and_skips_duplicates(cluster):
     """The leaf's engine is down while its Core commits: on start it sends the backlog from its store (the
-    broker is the outbox cursor); the hub's engine restarts and sees redeliveries at or below its cursor."""
+    broker is the outbox cursor), nothing twice, nothing missing."""
     a = cluster.leaves["a"]
     await produce(a.core, "alerts", "a-A", 500, 10_000)
     await wait_for(lambda: cluster.hub.count("alerts", "a") == 500, 60, "first 500")
@@ -143,3 +144,20 @@ async def test_subcentre_cannot_change_a_city_owned_record(cluster):
     await wait_for(lambda: hub.core.get("alerts", "a-A-marker") is not None, 60, "the marker after the forgery")
     assert hub.core.get("tasks", "city-T-1")["title"] == "市级任务"
     assert hub.replicator.stats["a"].refused == 1
+
+
+async def test_redelivered_messages_are_skipped_by_the_cursor(cluster):
+    """Everything delivered again (as after acks lost in a crash: here the hub's consumer is re-created
+    from the start of the stream) is skipped: nothing is applied twice."""
+    hub = cluster.hub
+    await produce(cluster.leaves["a"].core, "alerts", "a-A", 300, 10_000)
+    await wait_for(lambda: hub.count("alerts", "a") == 300, 60, "300 alerts at the hub")
+    await hub.stop_engine()
+    await hub.transport.start()  # a fresh connection, only to delete the durable consumer
+    await hub.transport._js.delete_consumer("UP", "apply")
+    await hub.transport.close()
+    await hub.start_engine()
+    await produce(cluster.leaves["a"].core, "alerts", "a-B", 1, 10_000)  # a marker after the replay
+    await wait_for(lambda: hub.core.get("alerts", "a-B-00001") is not None, 60, "the marker")
+    assert hub.replicator.stats["a"].duplicates == 300
+    assert hub.applied_keys("alerts", "a") == expected("a-A", 300) + ["a-B-00001"]

@@ -33,14 +33,22 @@ def is_event(entity: str, key: str, pred=lambda d: True):
                       and m.get("data") is not None and pred(m["data"]))
 
 
+async def link_up(client: RawClient, centre: str) -> None:
+    """The centre's link is up in the snapshot, or becomes up in a later event."""
+    snap = client.snapshot or await client.until(lambda m: m["type"] == "snapshot", T)
+    rows = {r["id"]: r for r in snap["state"].get("centres", [])}
+    if rows.get(centre, {}).get("link") != "up":
+        await client.until(is_event("centres", centre, lambda d: d["link"] == "up"), T)
+
+
 async def test_escalation_and_task_flow(centres):
     city_proc, town_proc = centres
     city = await RawClient.connect(city_proc.url, city_proc.token("duty_officer"))
     town = await RawClient.connect(town_proc.url, town_proc.token("duty_officer"))
     try:
         # link state: both consoles see the other centre's link up
-        await city.until(is_event("centres", "qx", lambda d: d["link"] == "up"), T)
-        await town.until(is_event("centres", "city", lambda d: d["link"] == "up"), T)
+        await link_up(city, "qx")
+        await link_up(town, "city")
 
         # a township incident reaches the city as a read-only copy owned by qx
         res = await town.command("incident.create", {"title": "河道漂浮物", "category": "事故灾难", "grade": 4})
