@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="user interface language: zh_CN or en (default: Chinese on a Chinese locale)")
     p.add_argument("--layouts", type=Path, default=DEFAULT_LAYOUTS, metavar="DIR",
                    help=f"folder of wall scenes (default: {DEFAULT_LAYOUTS})")
+    p.add_argument("--multicast", nargs="?", const="", default=None, metavar="IFACE",
+                   help="play cameras from the relay's UDP multicast groups where they have one, joined on "
+                        "IFACE (default: the route's interface); HTTP otherwise")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return p
 
@@ -153,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     store = ClientStore()
+    store.use_multicast(args.multicast)
     try:
         windows = open_windows(args, store)
     except ValueError as exc:

@@ -1,8 +1,11 @@
 """The camera list file (--cameras FILE): validate it, publish public fields, keep sources private.
 
-Each entry: ``{"id", "name", "url", "sub_url"?, "lat"?, "lon"?, "township"?, "ptz"?}``. The public part
-becomes a ``cameras`` record (backend_client.models.Camera); url, sub_url and ptz go only to the private
-``camera_sources`` table. Error messages name the file, the index and the field, never a URL's value
+Each entry: ``{"id", "name", "url", "sub_url"?, "lat"?, "lon"?, "township"?, "ptz"?, "multicast"?,
+"sub_multicast"?, "direct_rtsp"?}``. The public part becomes a ``cameras`` record
+(backend_client.models.Camera); url, sub_url and ptz go only to the private ``camera_sources`` table. The relay
+outputs (backend/relay/README.md) are public: ``multicast`` / ``sub_multicast`` the camera's UDP multicast
+groups ("239.x.y.z:port", each group:port used once), ``direct_rtsp`` true/false (null: the relay-wide
+``--relay-direct-rtsp``). Error messages name the file, the index and the field, never a URL's value
 (it may hold a password).
 """
 from __future__ import annotations
@@ -13,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from backend.core import Change, Core
+from backend.relay.multicast import parse_group
 from backend_client.jsonfile import read_json
 
 CAMERA_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 URL_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "udp://", "rtp://", "file://")
-KNOWN_FIELDS = {"id", "name", "url", "sub_url", "lat", "lon", "township", "ptz"}
+KNOWN_FIELDS = {"id", "name", "url", "sub_url", "lat", "lon", "township", "ptz", "multicast", "sub_multicast",
+                "direct_rtsp"}
 HEALTH_DEFAULTS = {"state": "idle", "bitrate_kbps": 0.0, "fps": 0.0, "keyframe_age": None, "viewers": 0,
                    "reconnects": 0, "codec": ""}
 
@@ -44,11 +49,37 @@ def _number(value: Any, where: str, low: float, high: float) -> float | None:
     return float(value)
 
 
+def _outputs(raw: dict, where: str, groups: dict[tuple[str, int], str]) -> dict:
+    """The camera's relay outputs, validated: groups as "239.x.y.z:port" (each used once), direct_rtsp."""
+    out: dict[str, Any] = {}
+    for key in ("multicast", "sub_multicast"):
+        value = raw.get(key)
+        if value in (None, ""):
+            out[key] = ""
+            continue
+        try:
+            group = parse_group(value, f"{where}.{key}")
+        except ValueError as exc:
+            raise CameraListError(str(exc)) from None
+        if key == "sub_multicast" and raw.get("sub_url") in (None, ""):
+            raise CameraListError(f"{where}.sub_multicast: the camera has no sub_url")
+        if group in groups:
+            raise CameraListError(f"{where}.{key}: {group[0]}:{group[1]} is already {groups[group]}")
+        groups[group] = f"{where.rsplit(': ', 1)[-1]}.{key}"
+        out[key] = f"{group[0]}:{group[1]}"
+    direct = raw.get("direct_rtsp")
+    if direct is not None and not isinstance(direct, bool):
+        raise CameraListError(f"{where}.direct_rtsp: expected true, false or null")
+    out["direct_rtsp"] = direct
+    return out
+
+
 def parse_cameras(data: Any, source: str) -> tuple[list[dict], list[dict]]:
     """(public camera records, private sources) from a decoded camera list."""
     if not isinstance(data, list):
         raise CameraListError(f"{source}: expected a JSON list of cameras")
     public, private, seen = [], [], set()
+    groups: dict[tuple[str, int], str] = {}
     for i, raw in enumerate(data):
         where = f"{source}: [{i}]"
         if not isinstance(raw, dict):
@@ -74,7 +105,7 @@ def parse_cameras(data: Any, source: str) -> tuple[list[dict], list[dict]]:
             raise CameraListError(f"{where}.ptz: expected an object such as "
                                   '{"protocol": "pelco-d", "port": "/dev/ttyUSB0", "address": 1}')
         public.append({"id": cam_id, "name": name.strip(), "lat": lat, "lon": lon, "township": township,
-                       "has_sub": bool(sub_url), "ptz": ptz is not None})
+                       "has_sub": bool(sub_url), "ptz": ptz is not None, **_outputs(raw, where, groups)})
         private.append({"id": cam_id, "url": url, "sub_url": sub_url, "ptz": ptz})
     return public, private
 

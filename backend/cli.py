@@ -12,6 +12,7 @@ from pathlib import Path
 
 from backend import security_cli
 from backend import reliability_cli
+from backend.relay import options as relay_options
 from backend_client.models import ROLES
 
 log = logging.getLogger("backend")
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-relay", action="store_true", help="do not start or adopt the camera relay")
     p.add_argument("--keep-relay", action="store_true",
                    help="leave the camera relay playing when the backend stops (restarts keep the wall's video)")
+    relay_options.add_arguments(p)
     p.add_argument("--centre", default="yk", help="centre id, prefix of event ids")
     p.add_argument("--layouts", type=Path, default=None, help="folder of wall scenes (default: the repo's layouts/)")
     p.add_argument("--auth-timeout", type=float, default=10.0, help=argparse.SUPPRESS)
@@ -211,7 +213,8 @@ async def _start_relay(core, args):
         log.warning("camera relay not available (%s); continuing without it", exc)
         return None
     sup = RelaySupervisor(core, host=args.host, port=args.relay_port, state_dir=Path(args.db).resolve().parent,
-                          keep_relay=True if getattr(args, "keep_relay", False) else None)
+                          keep_relay=True if getattr(args, "keep_relay", False) else None,
+                          settings=relay_options.settings(args))
     try:
         await sup.start()
     except Exception:  # no video, but alerts and commands must keep working

@@ -15,6 +15,8 @@ DUTY = frozenset({"duty_officer", "admin"})
 WALL = frozenset({"wall_operator", "duty_officer", "admin"})
 AUDITOR = frozenset({"auditor"})
 REVIEW = DUTY | {"leader"}  # leaders review and decide; they do not operate
+# Roles that may be handed a camera's own rtsp:// URL, which carries its credentials (relay direct RTSP, audited).
+DIRECT_RTSP_ROLES = frozenset({"admin", "wall_operator"})
 
 EXPECTED: dict[str, frozenset[str]] = {
     "alert.ack": DUTY,

@@ -151,6 +151,8 @@ class Camera(_Record):
     viewers: int = 0
     reconnects: int = 0
     codec: str = ""
+    multicast_url: str = ""  # udp://@GROUP:PORT of its relay multicast group ("" without one)
+    sub_multicast_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Signal
 
 from backend_client.client import AUTH_FAILED, OFFLINE, CommandFailed, HubClient
 from backend_client.models import ENTITY_MODELS, Alert, Camera, Incident, Sensor, Unit, WallState
+from backend_client.play_source import MulticastLeases, PlaySource, http_get, relay_path
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ class ClientStore(QObject):
         command_requested(str, object): (action, args) a command is being sent (lets tests see intents).
         backend_status_changed(dict): the hub's transient status changed; ``backend_status`` holds
             {"store": "ok"|"fault", "reason", "detail", "since"} (reset to ok on each auth_ok).
+        play_source_changed(str): a camera's play source changed (its multicast group was refused: it
+            plays over HTTP now); a tile showing it asks ``play_source`` again.
     """
 
     reset = Signal()
@@ -61,6 +64,7 @@ class ClientStore(QObject):
     command_failed = Signal(str, str)
     command_requested = Signal(str, object)
     backend_status_changed = Signal(dict)
+    play_source_changed = Signal(str)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -75,6 +79,8 @@ class ClientStore(QObject):
         self._state: dict[str, dict[str, Any]] = {}
         self._client: HubClient | None = None
         self._tasks: set[asyncio.Task] = set()
+        self.multicast_iface: str | None = None  # None: never multicast; "": the route's interface; else its name
+        self._leases: MulticastLeases | None = None
 
     # ---- reading -----------------------------------------------------------------------------
     def alerts(self) -> list[Alert]:
@@ -112,9 +118,70 @@ class ClientStore(QObject):
         return action in self.actions
 
     def play_url(self, camera_id: str, sub: bool = False) -> str:
-        """The relay URL a tile plays: ``{relay}/cam/{id}.ts?token={token}`` (+ ``&stream=sub``)."""
-        url = f"{self.relay_url.rstrip('/')}/cam/{quote(camera_id, safe='')}.ts?token={quote(self.token, safe='')}"
-        return url + "&stream=sub" if sub else url
+        """The URL a tile plays: the camera's multicast group when this app uses multicast and the camera has
+        one (its lease renewed from now on), else ``{relay}/cam/{id}.ts?token={token}`` (+ ``&stream=sub``)."""
+        return self.play_source(camera_id, "sub" if sub else "main").url
+
+    # ---- play sources (backend_client/play_source.py) ------------------------------------------
+    def use_multicast(self, iface: str | None) -> None:
+        """Play cameras from their relay multicast groups (``cc-app --multicast [IFACE]``); None: never."""
+        self.multicast_iface = iface
+
+    def play_source(self, camera_id: str, stream: str = "main", holder: object = None) -> PlaySource:
+        """What to play now, without waiting: multicast (lease held for ``holder`` until ``release_play``) when
+        configured and the camera has a group the relay did not refuse, else the relay's HTTP-TS URL."""
+        group = self._multicast_group(camera_id, stream)
+        if group:
+            self._multicast_leases().hold(camera_id, stream, holder)
+            options = (f":miface={self.multicast_iface}",) if self.multicast_iface else ()
+            return PlaySource(group, options, "udp")
+        return PlaySource(self.relay_url.rstrip("/") + relay_path(camera_id, self.token, stream))
+
+    async def resolve_play_source(self, camera_id: str, stream: str = "main", holder: object = None,
+                                  rtsp_ok: bool | None = None) -> PlaySource:
+        """Like ``play_source``, but first asks the relay for the camera's own RTSP URL when this libvlc can play
+        RTSP (``vlc_caps``) — the relay gives it only where allowed and to admins and wall operators (audited)."""
+        if rtsp_ok is None:
+            from backend_client import vlc_caps
+
+            rtsp_ok = await asyncio.to_thread(vlc_caps.rtsp_client_available)
+        if rtsp_ok and self.relay_url:
+            path = f"/play/{quote(camera_id, safe='')}?token={quote(self.token, safe='')}&rtsp=1" + (
+                "&stream=sub" if stream == "sub" else "")
+            try:
+                status, body = await http_get(self.relay_url, path)
+            except (OSError, asyncio.TimeoutError, ValueError, IndexError) as exc:
+                log.warning("play source of %s: relay not answering (%s)", camera_id, exc)
+            else:
+                if status == 200 and body.get("transport") == "rtsp-direct" and isinstance(body.get("url"), str):
+                    return PlaySource(body["url"], (), "rtsp-direct")
+        return self.play_source(camera_id, stream, holder)
+
+    def release_play(self, camera_id: str, sub: bool = False, holder: object = None) -> None:
+        """``holder`` stopped showing the camera: its multicast lease is no longer renewed for it."""
+        if self._leases is not None:
+            self._leases.release(camera_id, "sub" if sub else "main", holder)
+
+    @property
+    def multicast_leases(self) -> MulticastLeases | None:
+        return self._leases
+
+    def _multicast_group(self, camera_id: str, stream: str) -> str:
+        if self.multicast_iface is None:
+            return ""
+        camera = self._state.get("cameras", {}).get(camera_id)
+        group = getattr(camera, "sub_multicast_url" if stream == "sub" else "multicast_url", "") if camera else ""
+        if not group or (self._leases is not None and (camera_id, stream) in self._leases.failed):
+            return ""
+        return group
+
+    def _multicast_leases(self) -> MulticastLeases:
+        if self._leases is None:
+            self._leases = MulticastLeases(lambda: self.relay_url, lambda: self.token, self._lease_failed)
+        return self._leases
+
+    def _lease_failed(self, camera_id: str, stream: str, why: str) -> None:
+        self.play_source_changed.emit(camera_id)
 
     @property
     def client(self) -> HubClient | None:
@@ -325,6 +392,8 @@ class ClientStore(QObject):
         client, self._client = self._client, None
         for task in list(self._tasks):
             task.cancel()
+        if self._leases is not None:
+            await self._leases.close()
         if client is not None:
             await client.close()
         if self.connection not in (OFFLINE, AUTH_FAILED):

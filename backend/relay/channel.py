@@ -53,6 +53,7 @@ class Viewer:
     bytes: int = 0
     reason: str = ""
     kind: str = "http"  # http | udp (a multicast sender) | rtsp-direct (a direct URL handed out)
+    peer: str = ""  # the viewer's IP address, for the audit ("from where")
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
     def send(self, data: bytes, limit: int) -> bool:

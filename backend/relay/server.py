@@ -5,12 +5,17 @@ Public:  GET /cam/<id>.ts?token=T[&stream=sub]  → MPEG-TS, endless;   GET /hea
          GET /play/<id>?token=T[&stream=sub][&rtsp=1] → {"transport", "url"}: the URL a tile should play
          (the camera's own RTSP URL only where direct RTSP is allowed and the client can play it: direct.py).
 Control (header ``X-Relay-Secret``): GET /control/ping, POST /control/config, GET /control/health,
-GET /control/views?after=N, POST /control/views/ack?upto=N, POST /control/shutdown.
+GET /control/views?after=N, POST /control/views/ack?upto=N, POST /control/shutdown,
+GET /control/tokens/wait?timeout=S (long poll: answers when a request came with a token the relay does not
+know yet, so the backend pushes its new sessions at once; that request waits up to TOKEN_WAIT_S for them).
+
+View records (``/control/views``) have ``event`` "start" (a user began watching: HTTP play, multicast
+request, direct URL handed out; with the viewer's ``peer`` address), "end" (with ``end`` and ``bytes``) or
+"refused" (a direct URL asked for by a user not allowed one).
 """
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import json
 import logging
@@ -25,6 +30,7 @@ from backend.relay import multicast
 from backend.relay import pump as pumps
 from backend.relay.channel import GOP_MODES, Channel, Settings, Viewer
 from backend.relay.direct import choose_play
+from backend.relay.tokens import TokenBook
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +74,7 @@ class RelayServer:
         self.settings = settings or Settings()
         self.instance = uuid.uuid4().hex[:12]
         self.cameras: dict[str, dict[str, Channel]] = {}
-        self._tokens: dict[str, str] = {}
+        self._tokens = TokenBook()
         self._views: deque[dict] = deque(maxlen=MAX_VIEWS_KEPT)
         self._view_seq = 0
         self._server: asyncio.base_events.Server | None = None
@@ -125,7 +131,12 @@ class RelayServer:
             if not isinstance(tokens, dict) or not all(isinstance(k, str) and isinstance(v, str)
                                                        for k, v in tokens.items()):
                 raise HttpError(400, "config.tokens: expected {sha256 hex: user name}")
-            self._tokens = {k.lower(): v for k, v in tokens.items()}
+            self._tokens.set_tokens(tokens)
+        if "direct_users" in config:
+            users = config["direct_users"]
+            if not isinstance(users, list) or not all(isinstance(u, str) for u in users):
+                raise HttpError(400, "config.direct_users: expected a list of user names")
+            self._tokens.direct_users = frozenset(users)
         if "cameras" in config:
             await self._apply_cameras(config["cameras"])
         self._assign_groups()
@@ -202,12 +213,14 @@ class RelayServer:
                         log.warning("camera %s/%s: %s", cam_id, stream, exc)
 
     # ---- views and health ----------------------------------------------------------------------
-    def _record_view(self, viewer: Viewer) -> None:
+    def _record_view(self, viewer: Viewer, event: str = "end") -> None:
+        """One view record: "start" when a user begins watching, "end" when a viewer or sender ends,
+        "refused" when a direct URL was asked for and not given."""
         self._view_seq += 1
-        self._views.append({"seq": self._view_seq, "user": viewer.user, "camera": viewer.camera,
-                            "stream": viewer.stream, "start": round(viewer.start, 3),
-                            "end": round(time.time(), 3), "bytes": viewer.bytes, "reason": viewer.reason,
-                            "transport": viewer.kind})
+        self._views.append({"seq": self._view_seq, "event": event, "user": viewer.user, "camera": viewer.camera,
+                            "stream": viewer.stream, "peer": viewer.peer, "start": round(viewer.start, 3),
+                            "end": round(time.time(), 3) if event == "end" else None, "bytes": viewer.bytes,
+                            "reason": viewer.reason, "transport": viewer.kind})
 
     def health(self, full: bool = False) -> list[dict]:
         out = []
@@ -215,10 +228,12 @@ class RelayServer:
             main = streams["main"].health()
             main.pop("stream")
             main["multicast"] = self._leases.active(cam_id, "main")
+            main["group"] = _group_url(streams["main"].multicast)
             if "sub" in streams:
                 sub = streams["sub"].health()
                 main["sub"] = {k: v for k, v in sub.items() if k not in ("id", "stream") and (full or k not in ("gop_bytes", "pulls"))}
                 main["sub"]["multicast"] = self._leases.active(cam_id, "sub")
+                main["sub"]["group"] = _group_url(streams["sub"].multicast)
             if not full:
                 main.pop("gop_bytes", None)
                 main.pop("pulls", None)
@@ -275,21 +290,22 @@ class RelayServer:
             return
         if method not in ("GET", "HEAD"):
             raise HttpError(405, "only GET")
-        user = self._user(query)
+        user = await self._user(query)
+        peername = writer.get_extra_info("peername")
+        peer = str(peername[0]) if peername else ""
         if path == "/health":
             writer.write(_json(200, self.health()))
         elif path.startswith("/play/"):
-            writer.write(self._play_url(path[len("/play/"):], query, user, headers.get("host", "")))
+            writer.write(self._play_url(path[len("/play/"):], query, user, headers.get("host", ""), peer))
         elif path.startswith("/cam/") and path.endswith(".ts") and (query.get("transport") or [""])[0] == "udp":
-            writer.write(self._multicast(path[len("/cam/"):-len(".ts")], query, user))
+            writer.write(self._multicast(path[len("/cam/"):-len(".ts")], query, user, peer))
         elif path.startswith("/cam/") and path.endswith(".ts"):
-            await self._play(path[len("/cam/"):-len(".ts")], query, user, method, reader, writer)
+            await self._play(path[len("/cam/"):-len(".ts")], query, user, method, reader, writer, peer)
         else:
             raise HttpError(404, f"no such page: {path}")
 
-    def _user(self, query: dict) -> str:
-        token = (query.get("token") or [""])[0]
-        user = self._tokens.get(hashlib.sha256(token.encode("utf-8")).hexdigest()) if token else None
+    async def _user(self, query: dict) -> str:
+        user = await self._tokens.user((query.get("token") or [""])[0])
         if user is None:
             raise HttpError(401, "missing or unknown token")
         return user
@@ -306,37 +322,45 @@ class RelayServer:
             raise HttpError(404, f"camera {cam_id!r} has no {stream} stream")
         return channel
 
-    def _multicast(self, cam_id: str, query: dict, user: str) -> bytes:
+    def _multicast(self, cam_id: str, query: dict, user: str, peer: str = "") -> bytes:
         """Start (or renew the lease of) the camera's multicast sender; 307 to its udp:// URL."""
         channel = self._channel(cam_id, query)
         if channel.multicast is None:
             raise HttpError(404, f"camera {cam_id!r} has no multicast group for its {channel.stream} stream")
         try:
             out, new_user = self._leases.renew(channel, user, self.settings, time.monotonic(),
-                                     lambda w: Viewer(user, cam_id, channel.stream, w, kind="udp"))
+                                     lambda w: Viewer(user, cam_id, channel.stream, w, kind="udp", peer=peer))
         except OSError as exc:
             iface = f" on interface {self.settings.multicast_iface}" if self.settings.multicast_iface else ""
             raise HttpError(503, f"cannot send to {channel.multicast[0]}{iface}: {exc.strerror or exc}") from None
-        if new_user:  # who asked for the group (once per user and sender, not every renewal)
-            self._record_view(Viewer(user, cam_id, channel.stream, None, reason="multicast_request", kind="udp"))
+        if new_user:  # who asked for the group, from where (once per user and sender, not every renewal)
+            self._record_view(Viewer(user, cam_id, channel.stream, None, reason="multicast_request", kind="udp",
+                                     peer=peer), "start")
         body = json.dumps({"transport": "udp", "url": out.url, "ttl": int(self.settings.multicast_ttl),
                            "lease_s": self.settings.multicast_lease_s}).encode("utf-8")
         return _response(307, body, extra=f"Location: {out.url}\r\n")
 
-    def _play_url(self, cam_id: str, query: dict, user: str, host: str) -> bytes:
+    def _play_url(self, cam_id: str, query: dict, user: str, host: str, peer: str = "") -> bytes:
         """Which URL this client should play: the relay's, or (only where allowed) the camera's own."""
         channel = self._channel(cam_id, query)
         token = (query.get("token") or [""])[0]
         base = f"http://{host}" if host else f"http://{self.host}:{self.port}"
         relay_url = f"{base}/cam/{quote(cam_id)}.ts?token={quote(token)}" + ("&stream=sub" if channel.stream == "sub" else "")
+        client_rtsp = (query.get("rtsp") or ["0"])[0] == "1"
         kind, url = choose_play(channel.url, bool(self.settings.direct_rtsp), channel.direct_rtsp,
-                                (query.get("rtsp") or ["0"])[0] == "1", relay_url)
+                                client_rtsp and user in self._tokens.direct_users, relay_url)
         if kind == "rtsp-direct":
-            self._record_view(Viewer(user, cam_id, channel.stream, None, reason="direct_url", kind=kind))
+            self._record_view(Viewer(user, cam_id, channel.stream, None, reason="direct_url", kind=kind, peer=peer),
+                              "start")
             log.info("camera %s/%s: direct RTSP URL handed to %s", cam_id, channel.stream, user)
+        elif client_rtsp and choose_play(channel.url, bool(self.settings.direct_rtsp), channel.direct_rtsp,
+                                         True, relay_url)[0] == "rtsp-direct":
+            # allowed for the camera, but this user's role may not see camera credentials: recorded
+            self._record_view(Viewer(user, cam_id, channel.stream, None, reason="role_not_allowed",
+                                     kind="rtsp-direct", peer=peer), "refused")
         return _json(200, {"transport": kind, "url": url})
 
-    async def _play(self, cam_id, query, user, method, reader, writer) -> None:
+    async def _play(self, cam_id, query, user, method, reader, writer, peer: str = "") -> None:
         channel = self._channel(cam_id, query)
         stream = channel.stream
         head = ("HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\nCache-Control: no-store\r\n"
@@ -348,8 +372,9 @@ class RelayServer:
         sock = writer.get_extra_info("socket")
         if sock is not None and self.settings.sndbuf:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, int(self.settings.sndbuf))
-        viewer = Viewer(user, cam_id, stream, writer.transport)
+        viewer = Viewer(user, cam_id, stream, writer.transport, peer=peer)
         channel.add_viewer(viewer)
+        self._record_view(viewer, "start")  # audited when the view starts, not only when it ends
         eof = asyncio.create_task(reader.read(1 << 16))
         done = asyncio.create_task(viewer.done.wait())
         try:
@@ -373,6 +398,9 @@ class RelayServer:
             after = int((query.get("after") or ["0"])[0])
             return _json(200, {"instance": self.instance,
                                "views": [v for v in self._views if v["seq"] > after]})
+        if path == "/control/tokens/wait":
+            wanted = await self._tokens.wait_wanted(float((query.get("timeout") or ["20"])[0]))
+            return _json(200, {"wanted": wanted})
         if method != "POST":
             raise HttpError(405 if path in ("/control/config", "/control/views/ack", "/control/shutdown")
                             else 404, f"control: {method} {path} not supported")
@@ -391,3 +419,8 @@ class RelayServer:
             asyncio.get_running_loop().call_later(0.05, self.stopped.set)
             return _json(200, {"ok": True})
         raise HttpError(404, f"control: no such call {path}")
+
+
+def _group_url(group: tuple[str, int] | None) -> str:
+    """The configured multicast group of a stream as a play URL ("" when it has none)."""
+    return f"udp://@{group[0]}:{group[1]}" if group else ""

@@ -7,6 +7,12 @@ Lifetime (decided here): the relay is its own process in its own session, so
   orphans are left — unless ``keep_relay=True`` or the environment has ``CC_RELAY_KEEP=1`` (an operator
   restarting only the backend, e.g. an upgrade, while the wall keeps playing);
 - a relay that dies is spawned again (and configured) within a couple of seconds.
+
+Tokens: pushed every SYNC_S, and at once when the relay sees a token it does not know (a session opened a
+moment ago: ``_token_loop`` long-polls ``/control/tokens/wait``), so a fresh wall's first play gets no 401.
+Views: "start" records become ``camera.view.start`` audit rows (camera, stream, start, peer, transport), "end"
+records ``camera.view`` rows (with duration and peer), "refused" ones (a direct camera URL asked for by a role
+that may not see camera credentials) ``camera.view.start`` rows with ok false.
 """
 from __future__ import annotations
 
@@ -20,12 +26,17 @@ import sys
 import time
 from pathlib import Path
 
+from backend.permissions import DIRECT_RTSP_ROLES
 from backend.relay.control import ControlError, RelayControl, read_state
 
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
 HEALTH_FIELDS = ("state", "bitrate_kbps", "fps", "keyframe_age", "viewers", "reconnects", "codec", "error")
+CAMERA_OPTIONS = ("multicast", "sub_multicast", "direct_rtsp")  # public camera fields the relay needs
+TOKEN_POLL_S = 20.0
+END_FIELDS = ("camera", "stream", "start", "end", "bytes", "reason", "transport", "peer")
+START_FIELDS = ("camera", "stream", "start", "peer", "transport", "reason")
 NUMBERS_EVERY_S = 5.0
 
 
@@ -58,6 +69,8 @@ class RelaySupervisor:
         self._published: dict[str, tuple[float, dict]] = {}
         self._views_after = 0
         self._roles: dict[str, str] = {}
+        self._token_task: asyncio.Task | None = None
+        self.token_pushes = 0  # pushes asked for by the relay (an unknown token)
 
     @property
     def base_url(self) -> str:
@@ -73,13 +86,15 @@ class RelaySupervisor:
         except (RuntimeError, OSError, ControlError) as exc:  # the backend runs on; the monitor retries
             log.error("relay: %s", exc)
         self._task = asyncio.create_task(self._monitor(), name="relay-supervisor")
+        self._token_task = asyncio.create_task(self._token_loop(), name="relay-tokens")
 
     async def stop(self, keep_relay: bool | None = None) -> None:
         """Stop supervising; shut the relay down unless it is to be kept (see the module docstring)."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        for task in (self._task, self._token_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._task = self._token_task = None
         keep = self._keep if keep_relay is None else keep_relay
         try:
             await self._audit_views()
@@ -195,13 +210,61 @@ class RelaySupervisor:
         if answer and answer.get("instance") != self._instance:
             self._instance, force = answer["instance"], True
             self._views_after = 0  # a new relay numbers its views from 1 again
-        config = {"cameras": [{"id": s["id"], "url": s.get("url") or "", "sub_url": s.get("sub_url") or ""}
+        config = {"cameras": [{"id": s["id"], "url": s.get("url") or "", "sub_url": s.get("sub_url") or "",
+                               **self._camera_options(s["id"])}
                               for s in self.core.camera_sources() if s.get("url")],
-                  "tokens": self.core.token_hashes(), "settings": self.settings}
+                  "tokens": self.core.token_hashes(), "direct_users": self._direct_users(),
+                  "settings": self.settings}
         if force or config != self._pushed:
             await self._ctl.call("POST", "/control/config", config)
             self._pushed = config
             self._roles.clear()
+
+    def _camera_options(self, cam_id: str) -> dict:
+        """The camera's relay outputs from its record (validated by backend/cameras.py)."""
+        record = self.core.get("cameras", cam_id) or {}
+        return {k: record.get(k) for k in CAMERA_OPTIONS if record.get(k) not in (None, "")}
+
+    async def _token_loop(self) -> None:
+        """Push the token hashes as soon as the relay sees a token it does not know (a new session)."""
+        while True:
+            ctl = self._ctl
+            if ctl is None:
+                await asyncio.sleep(self.POLL_S)
+                continue
+            try:
+                poll = RelayControl(ctl.host, ctl.port, ctl.secret, timeout=TOKEN_POLL_S + 5)
+                answer = await poll.call("GET", f"/control/tokens/wait?timeout={TOKEN_POLL_S:g}")
+                if isinstance(answer, dict) and answer.get("wanted"):
+                    tokens, users = self.core.token_hashes(), self._direct_users()
+                    await ctl.call("POST", "/control/config", {"tokens": tokens, "direct_users": users})
+                    self.token_pushes += 1
+                    if self._pushed is not None:
+                        self._pushed = {**self._pushed, "tokens": tokens, "direct_users": users}
+                    await asyncio.sleep(0.1)  # a flood of bad tokens costs at most ~10 reads a second
+            except asyncio.CancelledError:
+                raise
+            except ControlError:
+                await asyncio.sleep(self.POLL_S)
+            except Exception:
+                log.exception("relay token push failed")
+                await asyncio.sleep(self.POLL_S)
+
+    def _direct_users(self) -> list[str]:
+        """Enabled users whose role may see camera credentials (backend/permissions.py DIRECT_RTSP_ROLES)."""
+        roles = sorted(DIRECT_RTSP_ROLES)
+        if not roles:
+            return []
+        try:
+            conn = sqlite3.connect(f"file:{self.core.db_path}?mode=ro", uri=True, timeout=5)
+            try:
+                rows = conn.execute(f"SELECT name FROM users WHERE NOT disabled AND role IN "
+                                    f"({','.join('?' * len(roles))}) ORDER BY name", roles).fetchall()
+            finally:
+                conn.close()
+        except (sqlite3.Error, AttributeError):
+            return []
+        return [name for (name,) in rows]
 
     async def _publish(self, health: list) -> None:
         """camera health → the cameras records: at once on a state change, numbers every ~5 s."""
@@ -211,8 +274,12 @@ class RelaySupervisor:
             if not isinstance(cam_id, str) or self.core.get("cameras", cam_id) is None:
                 continue
             fields = {k: item.get(k) for k in HEALTH_FIELDS}
-            if fields["state"] == "idle" and isinstance(item.get("sub"), dict) and item["sub"]["state"] != "idle":
-                fields = {k: item["sub"].get(k) for k in HEALTH_FIELDS}  # only the sub stream is watched
+            sub = item.get("sub") if isinstance(item.get("sub"), dict) else {}
+            if fields["state"] == "idle" and sub and sub.get("state") != "idle":
+                fields = {k: sub.get(k) for k in HEALTH_FIELDS}  # only the sub stream is watched
+            # the groups a wall PC joins (configured or from the relay's range): play URLs, no secret
+            fields["multicast_url"] = str(item.get("group") or "")
+            fields["sub_multicast_url"] = str(sub.get("group") or "")
             last_t, last = self._published.get(cam_id, (0.0, {}))
             if fields == last:
                 continue
@@ -229,9 +296,16 @@ class RelaySupervisor:
         views = answer.get("views", []) if isinstance(answer, dict) else []
         for view in views:
             user = str(view.get("user", ""))
-            await self.core.audit(user, self._role(user), "camera.view",
-                                  {k: view.get(k) for k in ("camera", "stream", "start", "end", "bytes", "reason", "transport")},
-                                  True)
+            event = view.get("event", "end")
+            if event in ("start", "refused"):  # who, which camera and stream, when, from where
+                await self.core.audit(user, self._role(user), "camera.view.start",
+                                      {k: view.get(k) for k in START_FIELDS}, event == "start",
+                                      "" if event == "start" else str(view.get("reason") or "refused"))
+            else:  # the end, with its duration
+                args = {k: view.get(k) for k in END_FIELDS}
+                if isinstance(args["start"], (int, float)) and isinstance(args["end"], (int, float)):
+                    args["duration"] = round(args["end"] - args["start"], 3)
+                await self.core.audit(user, self._role(user), "camera.view", args, True)
             self._views_after = max(self._views_after, int(view.get("seq", 0)))
         if views:
             await self._ctl.call("POST", f"/control/views/ack?upto={self._views_after}")

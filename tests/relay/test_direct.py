@@ -60,6 +60,9 @@ def test_relay_hands_out_the_camera_url_only_where_allowed_and_records_it(relay_
             {"id": "b", "url": "rtsp://admin:pw@10.0.0.9/b", "direct_rtsp": True}]
     relay = relay_factory(cams)
     play = relay.base_url + "/play/{}?token=test-token{}"
+    # deny by default: a user the backend has not named (its role may not see camera credentials) gets the relay
+    assert _get(play.format("b", "&rtsp=1")) == (200, {"transport": "http", "url": relay.play_url("b")})
+    relay.control("POST", "/control/config", {"direct_users": ["tester"]})
     assert _get(play.format("a", "&rtsp=1")) == (200, {"transport": "http", "url": relay.play_url("a")})
     assert _get(play.format("b", ""))[1]["transport"] == "http"  # the client cannot play RTSP
     assert _get(play.format("b", "&rtsp=1")) == (200, {"transport": "rtsp-direct",
@@ -69,6 +72,7 @@ def test_relay_hands_out_the_camera_url_only_where_allowed_and_records_it(relay_
     relay.control("POST", "/control/config", {"settings": {"direct_rtsp": True}})
     assert _get(play.format("a", "&rtsp=1"))[1]["transport"] == "rtsp-direct"
     views = relay.views()
-    assert [(v["camera"], v["transport"], v["user"]) for v in views] == [("b", "rtsp-direct", "tester"),
-                                                                          ("a", "rtsp-direct", "tester")]
+    assert [(v["event"], v["camera"], v["transport"], v["user"], v["peer"]) for v in views] == [
+        ("refused", "b", "rtsp-direct", "tester", "127.0.0.1"), ("start", "b", "rtsp-direct", "tester", "127.0.0.1"),
+        ("start", "a", "rtsp-direct", "tester", "127.0.0.1")]
     assert "pw" not in relay.log.read_text()  # the URL itself is never logged

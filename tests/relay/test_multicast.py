@@ -113,7 +113,9 @@ def test_multicast_group_plays_in_libvlc_and_stops_after_its_lease(rtsp_server, 
     views = relay.views()
     sender = [v for v in views if v["transport"] == "udp" and v["reason"] == "lease_expired"]
     assert len(sender) == 1 and sender[0]["bytes"] > 100_000 and sender[0]["user"] == "tester"
-    assert len([v for v in views if v["reason"] == "multicast_request"]) == 1  # 6 requests by one user
+    requests = [v for v in views if v["reason"] == "multicast_request"]
+    assert len(requests) == 1 and requests[0]["event"] == "start"  # 6 requests by one user
+    assert requests[0]["peer"] == sender[0]["peer"] == "127.0.0.1" and sender[0]["event"] == "end"
 
 
 def test_multicast_config_errors_are_clear(rtsp_server, relay_factory):

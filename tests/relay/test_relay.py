@@ -51,9 +51,15 @@ def test_sixteen_viewers_one_pull(rtsp_server, relay_factory):
     finally:
         for v in viewers:
             v.stop()
-    views = wait_until(lambda: len(relay.views()) == 16 and relay.views(), what="16 view records")
+    views = wait_until(lambda: len(relay.views()) == 32 and relay.views(), what="16 view starts and 16 ends")
     assert {v["user"] for v in views} == {"tester"}
-    assert all(v["bytes"] > 0 and v["end"] >= v["start"] and v["stream"] == "main" for v in views)
+    starts = [v for v in views if v["event"] == "start"]
+    ends = [v for v in views if v["event"] == "end"]
+    assert len(starts) == len(ends) == 16
+    assert all(v["end"] is None and v["peer"] == "127.0.0.1" and v["transport"] == "http" for v in starts)
+    assert all(v["bytes"] > 0 and v["end"] >= v["start"] and v["stream"] == "main" and v["peer"] == "127.0.0.1"
+               for v in ends)
+    assert {v["start"] for v in starts} == {v["start"] for v in ends}  # each end pairs with its start
 
 
 @pytest.mark.parametrize("clip,codec,transcoded", [("h264-test", "h264", False), ("h265-test", "hevc", False),
