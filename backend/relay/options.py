@@ -4,6 +4,7 @@
 --relay-multicast-range G:PORT  camera k (camera list order) gets G + 2k, its sub stream G + 2k + 1
 --relay-multicast-ttl N         hops a multicast datagram may take (1: this LAN segment)
 --relay-multicast-iface IF      interface to send multicast on: an IPv4 address or a name such as eth0
+--relay-multicast-lease S       a group runs this long after the last renewal (clients renew every S/2)
 --relay-direct-rtsp             let RTSP-capable clients of allowed roles play cameras directly (off)
 """
 from __future__ import annotations
@@ -66,6 +67,13 @@ def _ttl(text: str) -> int:
     return int(text)
 
 
+def _lease(text: str) -> float:
+    value = float(text)
+    if not 1 <= value <= 3600:
+        raise ValueError(f"expected 1..3600 s, got {text}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("camera relay outputs (backend/relay/README.md)")
     g.add_argument("--relay-batch-ms", type=_arg(_batch_ms), default=None, metavar="MS",
@@ -76,6 +84,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="multicast hops (default 1: the LAN segment only)")
     g.add_argument("--relay-multicast-iface", type=_arg(iface_address), default=None, metavar="IF",
                    help="send multicast on this interface (IPv4 address or name; default: the route)")
+    g.add_argument("--relay-multicast-lease", type=_arg(_lease), default=None, metavar="S",
+                   help="seconds a multicast group runs after its last renewal (default 30)")
     g.add_argument("--relay-direct-rtsp", action="store_true",
                    help="hand cameras' own RTSP URLs to RTSP-capable clients of admins and wall operators")
 
@@ -84,7 +94,8 @@ def settings(args: argparse.Namespace) -> dict:
     """The relay settings these options ask for (only those given)."""
     out: dict = {}
     for option, key in (("relay_batch_ms", "batch_ms"), ("relay_multicast_range", "multicast_range"),
-                        ("relay_multicast_ttl", "multicast_ttl"), ("relay_multicast_iface", "multicast_iface")):
+                        ("relay_multicast_ttl", "multicast_ttl"), ("relay_multicast_iface", "multicast_iface"),
+                        ("relay_multicast_lease", "multicast_lease_s")):
         if getattr(args, option, None) is not None:
             out[key] = getattr(args, option)
     if getattr(args, "relay_direct_rtsp", False):

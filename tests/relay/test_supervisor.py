@@ -48,6 +48,8 @@ def test_backend_spawns_adopts_and_stops_its_relay(rtsp_server, tmp_path):
         rec = wait_until(lambda: camera_record(backend.db, "cam-01").get("state") == "live"
                          and camera_record(backend.db, "cam-01"), what="camera live in the store")
         assert rec["codec"] == "h264" and rec["viewers"] == 1
+        wait_until(lambda: [r for r in backend.audit_rows() if r["action"] == "camera.view.start"],
+                   what="the view audited while it plays")
 
         backend.kill()  # SIGKILL: the relay and the viewer carry on
         at_kill = viewer.bytes
@@ -63,6 +65,11 @@ def test_backend_spawns_adopts_and_stops_its_relay(rtsp_server, tmp_path):
         assert rows[0]["user"].startswith("wall_operator") and rows[0]["role"] == "wall_operator"
         assert rows[0]["args"]["camera"] == "cam-01" and rows[0]["args"]["bytes"] > 100_000
         assert rows[0]["args"]["transport"] == "http"
+        assert rows[0]["args"]["duration"] > 0 and rows[0]["args"]["peer"] == "127.0.0.1"
+        started = [r for r in backend.audit_rows() if r["action"] == "camera.view.start"]
+        assert {(r["user"], r["role"], r["args"]["camera"], r["args"]["stream"], r["args"]["peer"], r["ok"])
+                for r in started} == {(rows[0]["user"], "wall_operator", "cam-01", "main", "127.0.0.1", True)}
+        assert started[0]["seq"] < rows[0]["seq"] and started[0]["args"]["start"] == rows[0]["args"]["start"]
 
         backend.stop()  # SIGTERM: no orphan relay
         wait_until(lambda: not psutil.pid_exists(relay_pid) or
