@@ -106,7 +106,7 @@ class NatsTransport(Transport):
             if centre in connected and (src.active is None or src.active < 0) \
                     and now - self._kicked.get(centre, 0.0) >= every:
                 self._kicked[centre] = now
-                await self.resource(centre)
+                await self.resource(centre, why="not established")
 
     async def close(self) -> None:
         if self._watcher is not None:
@@ -202,7 +202,7 @@ class NatsTransport(Transport):
         up = bool(connected) if leafz is not None else False
         return {self.hub_centre: LinkInfo(up, sources.get("DOWN", 0) + consumer_pending)}
 
-    async def resource(self, centre: str) -> None:
+    async def resource(self, centre: str, why: str = "link back") -> None:
         """Restart the sourcing over the link to ``centre`` now (hub: the leaf's up-stream; leaf: the
         hub's down-stream). The server retries a failed source with a
         growing back-off (tens of seconds after a short cut); taking the source out and back in makes it
@@ -216,7 +216,8 @@ class NatsTransport(Transport):
         await self._js.update_stream(info.config)
         info.config.sources = keep + (again or [_source(centre)])
         await self._js.update_stream(info.config)
-        log.info("federation: sourcing of %s restarted (link back)", centre)
+        log.log(logging.INFO if why == "link back" else logging.DEBUG, "federation: sourcing of %s restarted (%s)",
+                centre, why)
 
     def _peers(self) -> list[str]:
         return list(self._leaves) if self.is_hub else [self.hub_centre]
