@@ -74,6 +74,7 @@ class Bot:
         self.kicked = False
         self.ups = 0  # how many times its media came up (a rejoin after a Janus restart counts again)
         self.invite: dict | None = None
+        self.feeds: list[dict] = []  # {"type": "feed", camera, mountpoint, on, pin, janus} notices from the backend
         self._client: JanusClient | None = None
         self._pc: RTCPeerConnection | None = None
         self._handle = None
@@ -98,6 +99,8 @@ class Bot:
                     await ws.send(json.dumps({"type": "accepted", "id": self.terminal}))
                     self._tasks.append(asyncio.create_task(self._join_quietly(msg["janus"], msg["room"],
                                                                               msg["pin"])))
+                elif msg.get("type") == "feed":
+                    self.feeds.append(msg)
                 elif msg.get("type") == "end":
                     await self.leave()
         except websockets.ConnectionClosed:

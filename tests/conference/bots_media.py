@@ -124,13 +124,15 @@ class SubscriberBot:
         return bot
 
     @classmethod
-    async def videoroom(cls, session, room: str, feed: str) -> "SubscriberBot":
+    async def videoroom(cls, session, room: str, feed: str, pin: str = "") -> "SubscriberBot":
         handle = await session.attach("janus.plugin.videoroom")
         deadline = time.monotonic() + 15
+        body = {"request": "join", "ptype": "subscriber", "room": room, "streams": [{"feed": feed}]}
+        if pin:
+            body["pin"] = pin
         while True:  # "no such feed" until the publisher's first packets arrived
             try:
-                _, jsep = await handle.message({"request": "join", "ptype": "subscriber", "room": room,
-                                                "streams": [{"feed": feed}]})
+                _, jsep = await handle.message(body)
                 break
             except JanusError as exc:
                 if exc.code != 428 or time.monotonic() > deadline:
@@ -139,9 +141,9 @@ class SubscriberBot:
         return await cls._answer(handle, jsep, {"request": "start", "room": room})
 
     @classmethod
-    async def mountpoint(cls, session, mountpoint: str) -> "SubscriberBot":
+    async def mountpoint(cls, session, mountpoint: str, pin: str = "") -> "SubscriberBot":
         handle = await session.attach("janus.plugin.streaming")
-        _, jsep = await handle.message({"request": "watch", "id": mountpoint})
+        _, jsep = await handle.message({"request": "watch", "id": mountpoint, **({"pin": pin} if pin else {})})
         return await cls._answer(handle, jsep, {"request": "start"})
 
     async def wait_frames(self, n: int, timeout: float = 30.0) -> int:
