@@ -14,14 +14,16 @@ no input, so X hands them to the Qt window under it.
 Requests are sent "checked" and their replies discarded: an error (a window already gone with its parent)
 is dropped by libxcb instead of reaching Qt's event loop as a warning.
 
-Only on Qt's xcb platform with libxcb loadable; elsewhere `available()` is False and the surface falls back
-to a native Qt window.
+Only on Qt's xcb platform with libxcb loadable; elsewhere (or with CC_VIDEO_NATIVE_WINDOWS=1 in the
+environment: the previous path, for comparison or as a way out) `VideoWindows.shared()` is None and the
+surface is a native Qt window.
 """
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
 import logging
+import os
 from typing import Protocol
 
 from PySide6.QtCore import QObject, QPoint, QTimer
@@ -213,7 +215,7 @@ class VideoWindows(QObject):
     def shared(cls) -> "VideoWindows | None":
         """The instance on Qt's xcb connection, None where that is not available."""
         if cls._shared is None:
-            x = qt_xcb()
+            x = None if os.environ.get("CC_VIDEO_NATIVE_WINDOWS") else qt_xcb()
             if x is None:
                 return None
             cls._shared = cls(x)

@@ -3,6 +3,9 @@ X server sees it (geometry asked of the server on a connection of the test's own
 while it plays, and the live picture is on the screen there. Also: the window goes with the surface."""
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint
@@ -75,6 +78,7 @@ def screen(x, y, w, h) -> np.ndarray:
     return rows[:, : image.width() * 3].reshape(image.height(), image.width(), 3)
 
 
+@pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool is not installed (Debian package xdotool)")
 def test_reversed_switch_puts_every_video_window_in_its_new_cell_on_the_x_server(qtbot, grid, xserver, tmp_path):
     assert VideoWindows.shared() is not None, "Qt's xcb connection is not reachable: the batch path is off"
     first, second = scene("a", CAMS), scene("b", list(reversed(CAMS)))
@@ -104,6 +108,12 @@ def test_reversed_switch_puts_every_video_window_in_its_new_cell_on_the_x_server
         pixels = screen(x, y, w, h)
         assert pixels.std() > 20, f"{cam}: no picture in its new cell"
     QGuiApplication.primaryScreen().grabWindow(0, 0, 0, 1280, 960).save(str(tmp_path / "after-switch.png"))
+
+    # a real click (through the X server) on a camera's picture reaches the tile under it
+    x, y, w, h = after["cam-05"]
+    with qtbot.waitSignal(grid.tile_clicked, timeout=10_000) as clicked:
+        subprocess.run(["xdotool", "mousemove", str(x + w // 2), str(y + h // 2), "click", "1"], check=True, timeout=10)
+    assert clicked.args == ["cam-05"]
 
 
 def test_a_tile_without_picture_unmaps_its_window_and_a_deleted_tile_takes_it_along(qtbot, xserver):
