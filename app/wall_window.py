@@ -234,6 +234,9 @@ class WallWindow(QWidget):
         if not getattr(self.store, "relay_url", ""):
             return ""
         try:
+            if sub:  # a small cell plays the sub stream, where the camera has one (a conference site has none)
+                camera = self.store.get("cameras", camera_id)
+                sub = camera is None or bool(getattr(camera, "has_sub", True))
             return self.store.play_url(camera_id, sub=sub) or ""
         except Exception:  # noqa: BLE001 - no relay known yet: the tile shows no signal
             log.warning("wall: no play URL for %s", camera_id, exc_info=True)
