@@ -198,6 +198,7 @@ class VideoTile(QWidget):
         self.player.video_started.connect(self._on_video_started)
         self._window_bound = False
         self._released = False
+        self._fitted = False
         _Ticker.shared().tick.connect(self._tick)
         self._tick()
         self._on_state(self.player.state)
@@ -291,10 +292,13 @@ class VideoTile(QWidget):
             "error": self.tr("error"),
         }
         self._state_label.setText(texts.get(state, state))
+        self._fitted = self._fitted and state == "playing"
         # Connecting: hidden (no last frame of the previous stream) until libvlc has its video output
         self.surface.set_video_shown(state == "playing")  # (then _on_video_started shows it)
         if state == "playing":
-            self._fit_surface()  # the picture's size is known from its first frame
+            if not self._fitted:  # once per picture: not again at each caption change (a warm scene switch)
+                self._fitted = True
+                self._fit_surface()  # the picture's size is known from its first frame
             self.surface.show_message("")
         elif state == "connecting":
             self.surface.show_message(self.tr("Connecting…"), "…")

@@ -201,7 +201,7 @@ class VideoWindows(QObject):
     _shared: "VideoWindows | None" = None
 
     def __init__(self, x: Xcb):
-        super().__init__()
+        super().__init__(QGuiApplication.instance())  # goes with the application, not at interpreter exit
         self.x = x
         self._surfaces: dict[int, tuple[Surface, int]] = {}  # id(surface) -> (surface, xid)
         self._sent: dict[int, tuple] = {}  # xid -> (parent, x, y, w, h, mapped) last sent
