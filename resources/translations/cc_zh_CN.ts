@@ -63,7 +63,7 @@
 <context>
     <name>AlertHandling</name>
     <message>
-        <location filename="../../app/alert_handling.py" line="+200"/>
+        <location filename="../../app/alert_handling.py" line="+201"/>
         <source>Escalated alerts not yet acknowledged; click to show them</source>
         <translation>已升级但尚未确认的告警；单击查看</translation>
     </message>
@@ -250,7 +250,7 @@
 <context>
     <name>CallLogView</name>
     <message>
-        <location filename="../../widgets/call_log_view.py" line="+23"/>
+        <location filename="../../widgets/call_log_view.py" line="+19"/>
         <source>dialling</source>
         <translation>拨号中</translation>
     </message>
@@ -361,7 +361,7 @@
 <context>
     <name>ClientStore</name>
     <message>
-        <location filename="../../backend_client/store.py" line="+268"/>
+        <location filename="../../backend_client/store.py" line="+335"/>
         <location line="+17"/>
         <source>Not connected to the hub</source>
         <translation>未连接到中心服务</translation>
@@ -466,6 +466,285 @@
         <location line="+11"/>
         <source>Grade %1</source>
         <translation>%1级</translation>
+    </message>
+</context>
+<context>
+    <name>ConferencePanel</name>
+    <message>
+        <location filename="../../app/conference_panel.py" line="+37"/>
+        <source>Open conferences</source>
+        <translation>进行中的会议</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Conference:</source>
+        <translation>会议：</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Mute all</source>
+        <translation>全体静音</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Mute every site&apos;s microphone</source>
+        <translation>关闭所有会场的麦克风</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Unmute all</source>
+        <translation>全体取消静音</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Open every site&apos;s microphone</source>
+        <translation>打开所有会场的麦克风</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Mute / unmute</source>
+        <translation>静音/取消静音</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Mute or unmute the selected site</source>
+        <translation>对所选会场静音或取消静音</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Give floor</source>
+        <translation>指定发言</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The selected site speaks: first tile when speaker-following</source>
+        <translation>所选会场发言：语音激励时显示在第一格</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Next hand</source>
+        <translation>下一位举手</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Give the floor to the first raised hand</source>
+        <translation>由最先举手的会场发言</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Remove site</source>
+        <translation>移出会场</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Remove the selected site from the conference</source>
+        <translation>将所选会场移出会议</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+102"/>
+        <source>Lock</source>
+        <translation>锁定</translation>
+    </message>
+    <message>
+        <location line="-101"/>
+        <source>Lock the conference: no new sites can join</source>
+        <translation>锁定会议：新会场不能加入</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+103"/>
+        <source>Roll-call</source>
+        <translation>轮巡</translation>
+    </message>
+    <message>
+        <location line="-102"/>
+        <source>Start or stop the roll-call through the sites</source>
+        <translation>开始或停止对各会场的轮巡</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{n} split</source>
+        <translation>{n}分屏</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Push a {n}-tile layout to every screen</source>
+        <translation>向所有屏幕推送{n}分屏布局</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Fixed</source>
+        <translation>固定</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Rotating</source>
+        <translation>轮播</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Speaker</source>
+        <translation>语音激励</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Tiles: fixed, rotating pages or following the speaker</source>
+        <translation>分屏：固定、轮播或跟随发言人</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>End</source>
+        <translation>结束</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>End the conference for every site</source>
+        <translation>为所有会场结束会议</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>Select a site first</source>
+        <translation>请先选择一个会场</translation>
+    </message>
+    <message>
+        <location line="+59"/>
+        <source>Unlock</source>
+        <translation>解锁</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Stop roll-call</source>
+        <translation>停止轮巡</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Refused: {text}</source>
+        <translation>被拒绝：{text}</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Conference</source>
+        <translation>视频会议</translation>
+    </message>
+</context>
+<context>
+    <name>ConferenceView</name>
+    <message>
+        <location filename="../../widgets/conference_view.py" line="+59"/>
+        <source>No conference open</source>
+        <translation>没有进行中的会议</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>fixed</source>
+        <translation>固定</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>rotating</source>
+        <translation>轮播</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>speaker-following</source>
+        <translation>语音激励</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{title} · {n} sites</source>
+        <translation>{title} · {n}个会场</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{split}-split, {mode}</source>
+        <translation>{split}分屏，{mode}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>locked</source>
+        <translation>已锁定</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>ended</source>
+        <translation>已结束</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>conference server down</source>
+        <translation>会议服务器故障</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Roll-call off</source>
+        <translation>轮巡未开启</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Roll-call: {site} ({dwell:g} s each)</source>
+        <translation>轮巡：{site}（每个{dwell:g}秒）</translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <source>No layout</source>
+        <translation>无布局</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>empty</source>
+        <translation>空</translation>
+    </message>
+    <message>
+        <location line="+33"/>
+        <source>Site</source>
+        <translation>会场</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Audio</source>
+        <translation>音频</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Video</source>
+        <translation>视频</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Hand</source>
+        <translation>举手</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Tile</source>
+        <translation>分屏位</translation>
+    </message>
+    <message>
+        <location line="+36"/>
+        <source>speaking</source>
+        <translation>发言中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>called</source>
+        <translation>轮巡中</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>muted</source>
+        <translation>已静音</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <location line="+2"/>
+        <source>on</source>
+        <translation>开</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>off</source>
+        <translation>关</translation>
     </message>
 </context>
 <context>
@@ -754,7 +1033,7 @@
 <context>
     <name>DispatchFeature</name>
     <message>
-        <location filename="../../app/dispatch_feature.py" line="+55"/>
+        <location filename="../../app/dispatch_feature.py" line="+51"/>
         <source>Recall: %1 calls, %2 with audio</source>
         <translation>回放：%1 次通话，其中 %2 次有录音</translation>
     </message>
@@ -842,7 +1121,7 @@
 <context>
     <name>DispatchPad</name>
     <message>
-        <location filename="../../widgets/dispatch_pad.py" line="+26"/>
+        <location filename="../../widgets/dispatch_pad.py" line="+22"/>
         <source>Radio</source>
         <translation>对讲机</translation>
     </message>
@@ -1018,7 +1297,7 @@
 <context>
     <name>EvaluateDialog</name>
     <message>
-        <location filename="../../app/incident_dialogs.py" line="+201"/>
+        <location filename="../../app/incident_dialogs.py" line="+200"/>
         <source>Evaluate incident</source>
         <translation>事件评价</translation>
     </message>
@@ -1178,9 +1457,210 @@
     </message>
 </context>
 <context>
+    <name>Federation</name>
+    <message>
+        <location filename="../../app/federation_view.py" line="+23"/>
+        <source>city centre</source>
+        <translation>市级中心</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>department</source>
+        <translation>部门</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>township</source>
+        <translation>乡镇</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>connected</source>
+        <translation>已连接</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>link down</source>
+        <translation>链路中断</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>this centre</source>
+        <translation>本中心</translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <location line="+145"/>
+        <source>Centre</source>
+        <translation>中心</translation>
+    </message>
+    <message>
+        <location line="-145"/>
+        <source>Link</source>
+        <translation>链路状态</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Lag</source>
+        <translation>延迟</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Last contact</source>
+        <translation>最近联络</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Pending</source>
+        <translation>待同步</translation>
+    </message>
+    <message>
+        <location line="+74"/>
+        <source>Show the records of one centre</source>
+        <translation>只显示一个中心的记录</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Owner</source>
+        <translation>归属</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <location line="+33"/>
+        <source>All centres</source>
+        <translation>全部中心</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <location line="+29"/>
+        <location line="+78"/>
+        <source>Incident</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <location line="-107"/>
+        <source>Alert</source>
+        <translation>预警</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <location line="+100"/>
+        <source>Assign task to centre</source>
+        <translation>向中心派发任务</translation>
+    </message>
+    <message>
+        <location line="-95"/>
+        <source>What the centre is to do</source>
+        <translation>需该中心完成的工作</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <location line="+111"/>
+        <source>Task</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <location line="-84"/>
+        <source>Links</source>
+        <translation>链路</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>By centre</source>
+        <translation>按中心</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Escalate to city…</source>
+        <translation>上报市级…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Hand the selected incident over to the city centre (it becomes the owner)</source>
+        <translation>将所选事件移交市级中心（由市级中心负责）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Assign task to centre…</source>
+        <translation>向中心派发任务…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Send a task to a sub-centre, which accepts it</source>
+        <translation>向分中心派发任务，由其签收</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Accept task from city…</source>
+        <translation>签收市级任务…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Take over a task the city assigned to this centre; its progress then reports back</source>
+        <translation>接手市级派给本中心的任务，进展将自动回报</translation>
+    </message>
+    <message>
+        <location line="+36"/>
+        <location line="+3"/>
+        <location line="+4"/>
+        <source>Escalate to city</source>
+        <translation>上报市级</translation>
+    </message>
+    <message>
+        <location line="-6"/>
+        <source>No incident of this centre to escalate.</source>
+        <translation>本中心没有可上报的事件。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Why (for the city&apos;s duty officer)</source>
+        <translation>上报原因（供市级值班员参考）</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>No sub-centre is known yet.</source>
+        <translation>尚无已知的分中心。</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <location line="+4"/>
+        <source>Accept task from city</source>
+        <translation>签收市级任务</translation>
+    </message>
+    <message>
+        <location line="-3"/>
+        <source>No task is waiting for this centre.</source>
+        <translation>本中心没有待签收的任务。</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Centres</source>
+        <translation>指挥中心</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Show or hide the centres (Shift+F7)</source>
+        <translation>显示或隐藏指挥中心（Shift+F7）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Fe&amp;deration</source>
+        <translation>多级联动(&amp;D)</translation>
+    </message>
+</context>
+<context>
     <name>IdleLock</name>
     <message>
-        <location filename="../../app/idle_lock.py" line="+104"/>
+        <location filename="../../app/idle_lock.py" line="+133"/>
         <source>Lock console</source>
         <translation>锁定值班台</translation>
     </message>
@@ -1190,9 +1670,14 @@
         <translation>立即锁定值班台（Ctrl+Alt+L）</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+70"/>
         <source>Wrong password.</source>
         <translation>密码错误。</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Wrong password or one-time code.</source>
+        <translation>密码或动态验证码错误。</translation>
     </message>
     <message>
         <location line="+2"/>
@@ -1203,7 +1688,7 @@
 <context>
     <name>IncidentDesk</name>
     <message>
-        <location filename="../../app/incident_desk.py" line="+45"/>
+        <location filename="../../app/incident_desk.py" line="+46"/>
         <source>phone report</source>
         <translation>电话报警</translation>
     </message>
@@ -1233,7 +1718,7 @@
         <translation>通话 %1：%2</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+16"/>
         <source>assigned</source>
         <translation>已派发</translation>
     </message>
@@ -1542,7 +2027,7 @@
 <context>
     <name>LeaderView</name>
     <message>
-        <location filename="../../app/leader_view.py" line="+80"/>
+        <location filename="../../app/leader_view.py" line="+77"/>
         <source>red/orange %1 · unacknowledged %2</source>
         <translation>红色/橙色 %1 · 未确认 %2</translation>
     </message>
@@ -1847,22 +2332,37 @@
 <context>
     <name>LockOverlay</name>
     <message>
-        <location filename="../../app/idle_lock.py" line="-130"/>
+        <location filename="../../app/idle_lock.py" line="-167"/>
         <source>Console locked</source>
         <translation>值班台已锁定</translation>
     </message>
     <message>
+        <location line="+3"/>
+        <source>Locked after inactivity. This session cannot be unlocked here: log in to continue.</source>
+        <translation>因长时间无操作已锁定。本会话无法在此解锁，请重新登录。</translation>
+    </message>
+    <message>
         <location line="+2"/>
+        <source>Locked after inactivity. %1, enter your password and a new one-time code to continue.</source>
+        <translation>因长时间无操作已锁定。%1，请输入密码和新的动态验证码以继续。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>Locked after inactivity. %1, enter your password to continue.</source>
         <translation>长时间无操作已锁定。%1，请输入密码继续。</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>password</source>
         <translation>密码</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
+        <source>6 digits from the authenticator app</source>
+        <translation>身份验证器中的6位数字</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Unlock</source>
         <translation>解锁</translation>
     </message>
@@ -1870,6 +2370,11 @@
         <location line="+1"/>
         <source>Unlock (Enter)</source>
         <translation>解锁（回车）</translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>Enter the 6-digit one-time code.</source>
+        <translation>请输入6位动态验证码。</translation>
     </message>
 </context>
 <context>
@@ -1974,6 +2479,16 @@
         <source>Log in with password and one-time code on this machine.</source>
         <translation>请在本机使用密码和动态口令登录。</translation>
     </message>
+    <message>
+        <location line="+1"/>
+        <source>Locked after inactivity: log in to continue.</source>
+        <translation>因长时间无操作已锁定，请登录以继续。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Your one-time code cannot be checked on this hub: ask an administrator to enrol you again.</source>
+        <translation>本服务器无法校验您的动态验证码，请联系管理员重新绑定。</translation>
+    </message>
 </context>
 <context>
     <name>MapCell</name>
@@ -1986,7 +2501,7 @@
 <context>
     <name>MapFeature</name>
     <message>
-        <location filename="../../app/map_feature.py" line="+37"/>
+        <location filename="../../app/map_feature.py" line="+33"/>
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
@@ -2387,7 +2902,7 @@
 <context>
     <name>Review</name>
     <message>
-        <location filename="../../app/review_player.py" line="+38"/>
+        <location filename="../../app/review_player.py" line="+35"/>
         <source>%1 %2 removed</source>
         <translation>已删除 %1 %2</translation>
     </message>
@@ -2467,7 +2982,17 @@
         <translation>%1 决策：%2</translation>
     </message>
     <message>
-        <location line="+219"/>
+        <location line="+5"/>
+        <source>Recording of %1 not converted: %2</source>
+        <translation>%1 的录像未能转换：%2</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Recording of %1 (%2 s): %3</source>
+        <translation>%1 的录像（%2 秒）：%3</translation>
+    </message>
+    <message>
+        <location line="+220"/>
         <source>Select an incident to review</source>
         <translation>请选择要复盘的事件</translation>
     </message>
@@ -2776,7 +3301,7 @@
 <context>
     <name>VideoTile</name>
     <message>
-        <location filename="../../widgets/video_tile.py" line="+226"/>
+        <location filename="../../widgets/video_tile.py" line="+290"/>
         <source>idle</source>
         <translation>空闲</translation>
     </message>
@@ -2787,19 +3312,19 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+9"/>
+        <location line="+15"/>
         <location line="+2"/>
         <location line="+2"/>
         <source>NO SIGNAL</source>
         <translation>无信号</translation>
     </message>
     <message>
-        <location line="-12"/>
+        <location line="-18"/>
         <source>error</source>
         <translation>错误</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+12"/>
         <source>Connecting…</source>
         <translation>正在连接…</translation>
     </message>
@@ -3112,7 +3637,7 @@
         <translation>预案 %1 不在 %2 中</translation>
     </message>
     <message>
-        <location line="+120"/>
+        <location line="+123"/>
         <source>The scene was not taken: %1</source>
         <translation>预案未能上墙：%1</translation>
     </message>
