@@ -134,3 +134,30 @@ def test_a_tile_without_picture_unmaps_its_window_and_a_deleted_tile_takes_it_al
     assert xserver.map_state(xid) == "gone"
     tile.close()
     tile.deleteLater()
+
+
+def test_the_video_window_follows_when_a_container_of_the_tile_moves(qtbot, xserver):
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    top = QWidget()
+    top.setGeometry(0, 0, 800, 600)
+    box = QWidget(top)  # the tile moves with it, without a move event of its own
+    box.setGeometry(10, 10, 400, 300)
+    box.setAutoFillBackground(True)  # opaque: Qt may move it by a blit, repainting nothing in it
+    tile = VideoTile(box)
+    tile.setGeometry(0, 0, 320, 240)
+    top.show()
+    qtbot.waitExposed(top)
+    tile.set_camera("cam-x", "cam-x")
+    xid = tile.surface.video_window()
+    try:
+        for pos in ((200, 150), (333, 222)):
+            box.move(*pos)
+            QApplication.processEvents()
+            QApplication.processEvents()
+            VideoWindows.shared().sync()
+            assert xserver.geometry(xid) == cell_rect(None, tile)
+    finally:
+        tile.close_player()
+        top.close()
+        top.deleteLater()
