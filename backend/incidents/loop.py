@@ -140,10 +140,12 @@ async def task_supervise(core: Core, user: User, args: dict) -> dict:
     return {"id": task_id, "supervisions": fields["supervisions"]}
 
 
-def overdue(tasks: list[dict], now: float) -> list[dict]:
-    """Open tasks past their due time that nobody has supervised yet."""
+def overdue(tasks: list[dict], now: float, centre: str | None = None) -> list[dict]:
+    """Open tasks past their due time that nobody has supervised yet; with ``centre``, only the tasks this
+    centre owns (federation: another centre's task is its own to supervise, and read-only here)."""
     return [t for t in tasks if t.get("status") not in TASK_FINAL and not t.get("supervised")
-            and isinstance(t.get("due"), (int, float)) and t["due"] < now]
+            and isinstance(t.get("due"), (int, float)) and t["due"] < now
+            and (centre is None or t.get("owner") in (None, "", centre))]
 
 
 class Supervisor:
@@ -171,7 +173,7 @@ class Supervisor:
     async def check(self) -> int:
         now = self.clock()
         count = 0
-        for task in overdue(self.core.all("tasks"), now):
+        for task in overdue(self.core.all("tasks"), now, self.core.centre):
             late = int(now - task["due"])
             note = f"任务超期 {late} 秒，系统自动督办"
             await self.core.update("tasks", task["id"], supervised_fields(task, SYSTEM, note, now), actor=SYSTEM)

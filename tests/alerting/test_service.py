@@ -99,10 +99,15 @@ async def test_overdue_tasks_are_supervised_once(core):
                                                                    "", "wang", clock.t)),
                         Change("tasks", "upsert", "T-2", {**new_task("T-2", "I-1", "市公安局", "管制",
                                                                      clock.t + 60, "", "wang", clock.t),
-                                                          "status": "done"})])
+                                                          "status": "done"}),
+                        # another centre's task (federation): read-only here, supervised by its owner
+                        Change("tasks", "upsert", "T-3", {**new_task("T-3", "I-1", "石柱镇", "转移群众",
+                                                                     clock.t + 60, "", "li", clock.t),
+                                                          "owner": "shizhu"})])
     assert await sup.check() == 0
     clock.t += 61
     assert await sup.check() == 1
+    assert not core.get("tasks", "T-3").get("supervised")
     t1 = core.get("tasks", "T-1")
     assert t1["supervised"] and t1["supervisions"] == 1 and t1["history"][-1]["by"] == "system"
     assert not core.get("tasks", "T-2")["supervised"]
