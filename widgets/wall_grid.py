@@ -226,8 +226,8 @@ class WallGrid(QWidget):
             tile.set_selected(bool(self._selected) and tile.camera_id == self._selected)
         self._frame_alarms(placed, overrides)
         windows = VideoWindows.shared()
-        if windows is not None and self.isVisible():  # every video window to its new cell: one batch, one round trip
-            windows.apply(sync=True)
+        if windows is not None and self.isVisible():  # every video window to its new cell: one batch of requests,
+            windows.apply()  # sent now, no round trip: the X server applies them before Qt's repaint that follows
         for start in starts:  # after the geometry is settled: the picture comes up at its final size
             start()
         self.layout_applied.emit(layout.name)

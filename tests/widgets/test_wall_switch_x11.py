@@ -90,7 +90,8 @@ def test_reversed_switch_puts_every_video_window_in_its_new_cell_on_the_x_server
         assert tile.player._player.get_xwindow() == windows[cam]
     before = {cam: xserver.geometry(windows[cam]) for cam in CAMS}
 
-    grid.set_layout(second)  # no event processing in between: set_layout itself has the server apply it
+    grid.set_layout(second)  # no event processing in between: set_layout itself sends the whole batch
+    VideoWindows.shared().sync()  # (the X server has processed Qt's connection's requests up to here)
     after = {cam: xserver.geometry(windows[cam]) for cam in CAMS}
     for i, cam in enumerate(reversed(CAMS)):
         tile = grid.tile_for(cam)
