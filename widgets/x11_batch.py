@@ -7,9 +7,11 @@ Qt widget that paints the black / NO SIGNAL picture, and over it sits an X windo
 Qt's own xcb connection (ordered after Qt's requests, no second connection), child of the surface's native
 parent. `VideoWindows.apply()` sends a ConfigureWindow / MapWindow / UnmapWindow for every window whose
 wanted state changed, without waiting; `sync=True` adds ONE round trip at the end (the X server has then
-applied the whole composition). The window is mapped only while a picture plays, so whatever Qt paints
-(NO SIGNAL, Connecting…) shows whenever libvlc has nothing on screen. Clicks go through: the window selects
-no input, so X hands them to the Qt window under it.
+applied the whole composition). The window is mapped only from libvlc's video output start until the
+picture stops, so whatever Qt paints (NO SIGNAL, Connecting…) shows whenever libvlc has nothing on screen.
+It follows the surface's moves, resizes and visibility, and those of the surface's containers (an event
+filter on each ancestor up to the native window). Clicks go through: the window selects no input, so X
+hands them to the Qt window under it.
 
 Requests are sent "checked" and their replies discarded: an error (a window already gone with its parent)
 is dropped by libxcb instead of reaching Qt's event loop as a warning.
