@@ -280,8 +280,9 @@ class MediaOut:
         (a keyframe sent at once is lost), and an ffmpeg that found no keyframe in its analysis is restarted
         by the relay ("lost", then again), so ask again every REFRESH_EVERY s until it is live or idle."""
         try:
-            for _ in range(REFRESH_TRIES):
-                await asyncio.sleep(REFRESH_EVERY)
+            for i in range(REFRESH_TRIES * 10):
+                # then more slowly: a relay that keeps restarting a pull in "lost" sends no new event to wake us
+                await asyncio.sleep(REFRESH_EVERY if i < REFRESH_TRIES else 5.0)
                 if (self.core.get("cameras", source) or {}).get("state") not in WAITING \
                         or source not in self.forwards:
                     return
