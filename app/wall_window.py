@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QCoreApplication, QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QScreen
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -84,6 +84,10 @@ class WallWindow(QWidget):
         self._connection = ""
         self._unknown_shown: set[str] = set()
         self._names_shown: dict[str, str] = {}
+        self._sources: dict[str, tuple[str, str]] = {}  # play URL handed out -> (camera, stream): leases
+        self._lease_sweep = QTimer(self)  # a tour moves on without a re-layout: drop leases of what left
+        self._lease_sweep.setInterval(5000)
+        self._lease_sweep.timeout.connect(self._release_unshown)
         self._actions: list[QAction] = []
         for n in range(1, 10):
             action = QAction(self.tr("Show scene %1").replace("%1", str(n)), self)
@@ -103,6 +107,8 @@ class WallWindow(QWidget):
             store.command_failed.connect(self._on_command_failed)
         if hasattr(store, "session_changed"):
             store.session_changed.connect(self._on_session_changed)
+        if hasattr(store, "play_source_changed"):
+            store.play_source_changed.connect(self._on_play_source_changed)
         self._on_reset()
         if screen is not None:
             self.place_on(screen)
@@ -221,6 +227,7 @@ class WallWindow(QWidget):
 
     def _apply(self, layout: Layout, overrides: dict | None) -> None:
         self.grid.set_layout(layout, overrides)
+        self._release_unshown()
         self.settings.setValue(f"wall/{self.wall_id}/scene",
                                json.dumps({"layout": layout.name, "cells": overrides or {}}, ensure_ascii=False))
         self._unknown_shown = {c.camera for c, _ in self.grid.cells() if c.kind == "camera"
@@ -228,7 +235,7 @@ class WallWindow(QWidget):
         self._names_shown = {c.camera: self._camera_name(c.camera) or "" for c, _ in self.grid.cells()
                              if c.kind == "camera"}
 
-    def _play_url(self, camera_id: str, sub: bool) -> str:
+    def _play_url(self, camera_id: str, sub: bool) -> Any:  # a play URL or a play source (url + options)
         # Before the hub's auth_ok there is no relay (nor a token to show it): play nothing yet; the tile
         # shows no signal and the snapshot's re-layout starts it, since its URL is still empty.
         if not getattr(self.store, "relay_url", ""):
@@ -237,7 +244,15 @@ class WallWindow(QWidget):
             if sub:  # a small cell plays the sub stream, where the camera has one (a conference site has none)
                 camera = self.store.get("cameras", camera_id)
                 sub = camera is None or bool(getattr(camera, "has_sub", True))
-            return self.store.play_url(camera_id, sub=sub) or ""
+            if not hasattr(self.store, "play_source"):
+                return self.store.play_url(camera_id, sub=sub) or ""
+            # multicast (cc-app --multicast) holds a lease for this window until the camera leaves the wall
+            stream = "sub" if sub else "main"
+            source = self.store.play_source(camera_id, stream, holder=self)
+            if source.transport == "udp":
+                self._sources[source.url] = (camera_id, stream)
+                self._lease_sweep.start()
+            return source
         except Exception:  # noqa: BLE001 - no relay known yet: the tile shows no signal
             log.warning("wall: no play URL for %s", camera_id, exc_info=True)
             return ""
@@ -265,12 +280,37 @@ class WallWindow(QWidget):
         self.message.setText("\n".join(lines))
         self.message.setVisible(bool(lines))
 
+    def _release_unshown(self) -> None:
+        """Multicast leases of cameras no tile shows any more are no longer renewed (the relay stops sending)."""
+        if not self._sources:
+            self._lease_sweep.stop()
+            return
+        shown = {t.player.url for t in self.grid.tiles().values()}
+        for url in [u for u in self._sources if u not in shown]:
+            camera_id, stream = self._sources.pop(url)
+            self.store.release_play(camera_id, sub=stream == "sub", holder=self)
+
+    def _on_play_source_changed(self, camera_id: str) -> None:
+        """The relay refused a camera's group: its tiles play it over HTTP from now on."""
+        for url, (cam, stream) in list(self._sources.items()):
+            if cam != camera_id:
+                continue
+            del self._sources[url]
+            for tile in self.grid.tiles().values():
+                if tile.player.url == url:
+                    tile.play(self._play_url(cam, stream == "sub"))
+
     def closeEvent(self, event):  # noqa: N802 - Qt API
+        self._lease_sweep.stop()
+        for camera_id, stream in self._sources.values():
+            self.store.release_play(camera_id, sub=stream == "sub", holder=self)
+        self._sources.clear()
         for signal, slot in ((self.store.wall_changed, self._on_wall_changed), (self.store.reset, self._on_reset),
                              (self.store.camera_changed, self._on_camera_changed),
                              (self.store.connection_changed, self._on_connection_changed),
                              (getattr(self.store, "command_failed", None), self._on_command_failed),
-                             (getattr(self.store, "session_changed", None), self._on_session_changed)):
+                             (getattr(self.store, "session_changed", None), self._on_session_changed),
+                             (getattr(self.store, "play_source_changed", None), self._on_play_source_changed)):
             if signal is None:
                 continue
             try:

@@ -18,6 +18,8 @@ DEB_PACKAGES=(
   libdbus-1-3 fonts-noto-cjk xvfb xauth x11-utils
   # serial devices: pseudo-terminal pairs (demo radio gateway, tests)
   socat
+  # the wall tests click a moved picture with xdotool
+  xdotool
   # telephony bridge: the SIP user agent we drive, and sipp as the demo's and the tests' SIP peer
   baresip-core sip-tester
   # federation: PostgreSQL for the city centre's store (tests start a temporary cluster with initdb)

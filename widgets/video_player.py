@@ -84,6 +84,7 @@ class VideoPlayer(QObject):
         self._clock = clock
         self.state = "idle"
         self.url = ""
+        self.options: tuple[str, ...] = ()
         self.reconnects = 0
         self.error = ""
         self._win_id = 0
@@ -125,11 +126,13 @@ class VideoPlayer(QObject):
         if self._player is not None:
             self._submit(self._bind_window, self._win_id)
 
-    def play(self, url: str) -> None:
-        """Open ``url`` and keep it open: reconnect with back-off whenever frames stop."""
+    def play(self, url: str, options: tuple[str, ...] = ()) -> None:
+        """Open ``url`` (with libvlc media ``options``, e.g. ":miface=eth0" for a multicast group) and keep it
+        open: reconnect with back-off whenever frames stop."""
         if self._closed:
             return
         self.url = url or ""
+        self.options = tuple(options)
         self._attempt = 0
         self._retry.stop()
         if self._player is None or not self.url or not self._win_id:
@@ -221,7 +224,7 @@ class VideoPlayer(QObject):
         """(Re)open the URL: a fresh media each time so a dead connection is not reused."""
         if self._closed or self._player is None or not self.url:
             return
-        media = vlc_instance().media_new(self.url)
+        media = vlc_instance().media_new(self.url, *self.options)
         if media is None:
             self.error = f"libvlc cannot open {self.url!r}"
             self._set_state("error")

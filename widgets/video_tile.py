@@ -213,9 +213,10 @@ class VideoTile(QWidget):
         self._name.setToolTip(f"{self.camera_name} ({camera_id})")
         self._on_state(self.player.state)
 
-    def play(self, url: str) -> None:
+    def play(self, url, options: tuple[str, ...] = ()) -> None:
+        """Play ``url``: a string, or a play source with ``.url`` and libvlc ``.options`` (multicast)."""
         self._bind_window()
-        self.player.play(url)
+        self.player.play(getattr(url, "url", url), tuple(getattr(url, "options", ())) or tuple(options))
 
     def stop(self) -> None:
         self.player.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from typing import Callable
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QGridLayout, QSizePolicy, QWidget
@@ -17,7 +17,8 @@ from widgets.x11_batch import VideoWindows
 
 log = logging.getLogger(__name__)
 
-UrlFor = Callable[[str, bool], str]  # (camera id, sub stream?) -> play URL ("" when none is known yet)
+# (camera id, sub stream?) -> play URL ("" when none is known yet), or a play source with .url and libvlc .options
+UrlFor = Callable[[str, bool], Any]
 CameraName = Callable[[str], "str | None"]  # camera id -> display name, None when the hub does not know it
 CellFactory = Callable[[Cell], "QWidget | None"]  # the app's widget for map/alerts/incidents/kpi cells
 
