@@ -9,8 +9,8 @@ and registered as a camera-like source (``conf-<room>-<participant>``) that the 
 
 H.264 (rooms created with ``videocodec: "h264"``) is remuxed with ``-c copy``; VP8/VP9 is transcoded by the
 relay (it sees a codec MPEG-TS cannot carry), which its health shows as ``codec``. A pull that starts after
-the forward waits for a keyframe, so when the relay reports the source ``connecting`` the forward is
-re-added: Janus asks the publisher for a keyframe (PLI) whenever a forwarder is added.
+the forward waits for a keyframe, so while the relay reports the source ``connecting``/``lost`` MediaOut asks
+for keyframes (``refresh``: a throw-away legacy-form forwarder, which makes Janus 1.1.2 send the publisher a PLI).
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ SOURCE_PREFIX = "conf-"
 RTP_CODECS = {"h264": "H264/90000", "vp8": "VP8/90000", "vp9": "VP9/90000", "h265": "H265/90000",
               "av1": "AV1/90000"}
 PAYLOAD_TYPE = 96
-REFRESH_EVERY, REFRESH_TRIES = 0.7, 40   # keyframe requests while a relay pull is still connecting
+REFRESH_FIRST, REFRESH_EVERY, REFRESH_TRIES = 0.3, 0.7, 40   # keyframe requests while a relay pull waits
 WAITING = ("connecting", "lost")  # relay states of a pull that has no picture yet
 HEALTH_DEFAULTS = {"state": "idle", "bitrate_kbps": 0.0, "fps": 0.0, "keyframe_age": None, "viewers": 0,
                    "reconnects": 0, "codec": ""}
@@ -236,19 +236,27 @@ class MediaOut:
             return pv
 
     async def refresh(self, source: str) -> None:
-        """Re-add the forwarder (same port): Janus sends the publisher a PLI, so a new pull gets a keyframe."""
+        """Ask the participant for a keyframe: a second, legacy-form forwarder to a port nobody reads, removed
+        at once. Janus 1.1.2 sends the publisher a PLI ("New RTP forward publisher") only for the legacy
+        ``video_port`` form of ``rtp_forward``; the ``streams``/mid form used once the mid is known sends none,
+        so re-adding the real forwarder asked for nothing and a new pull waited for the room's periodic
+        keyframe (fir_freq 10 s). The real forwarder is left alone: the relay's pull sees no gap."""
         async with self._lock:
             pv = self.forwards.get(source)
             if pv is None or source in self.stale:
                 return
+            port = self.ports.take()
             try:
-                await self.handle.request(self._body("stop_rtp_forward", pv.room, pv.secret,
-                                                     publisher_id=pv.participant, stream_id=pv.stream_id))
-            except Exception as exc:
-                log.info("refresh %s: stop: %s", source, exc)
-            stream_id = await self._add_forwarder(pv.room, pv.participant, pv.secret, pv.mid, pv.port)
-            self.forwards[source] = replace(pv, stream_id=stream_id)
+                stream_id = await self._add_forwarder(pv.room, pv.participant, pv.secret, "", port)
+                try:
+                    await self.handle.request(self._body("stop_rtp_forward", pv.room, pv.secret,
+                                                         publisher_id=pv.participant, stream_id=stream_id))
+                except Exception as exc:
+                    log.info("keyframe request %s: stop: %s", source, exc)
+            finally:
+                self.ports.give_back(port)
             self.refreshes += 1
+            log.debug("conference video %s: keyframe request %d", source, self.refreshes)
 
     # ---- the camera-like source --------------------------------------------------------------
     async def _register(self, pv: ParticipantVideo) -> None:
@@ -282,7 +290,7 @@ class MediaOut:
         try:
             for i in range(REFRESH_TRIES * 10):
                 # then more slowly: a relay that keeps restarting a pull in "lost" sends no new event to wake us
-                await asyncio.sleep(REFRESH_EVERY if i < REFRESH_TRIES else 5.0)
+                await asyncio.sleep(REFRESH_FIRST if i == 0 else REFRESH_EVERY if i < REFRESH_TRIES else 5.0)
                 if (self.core.get("cameras", source) or {}).get("state") not in WAITING \
                         or source not in self.forwards:
                     return

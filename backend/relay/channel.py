@@ -247,6 +247,9 @@ class Channel:
             return None
         code = watch.error_code or "ended"
         message = watch.error or f"the source ended (ffmpeg exit {transport.get_returncode()})"
+        if proto.live_since is None:
+            log.info("camera %s/%s: pull %d ended before any picture: %s", self.cam_id, self.stream, self.pulls,
+                     watch.last_line)
         self._set_state("lost", code, message)
         return proto.live_since
 

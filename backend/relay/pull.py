@@ -47,14 +47,18 @@ def input_args(url: str, rtsp_transport: str = "tcp", io_timeout_s: float = 5.0)
     url, opts = split_options(url)
     scheme = urlsplit(url).scheme.lower() if "://" in url else "file"
     timeout_us = str(int(io_timeout_s * 1_000_000))
-    args = ["-fflags", "+genpts+discardcorrupt", "-analyzeduration", "1500000", "-probesize", "1000000"]
+    live_rtp = scheme == "file" and url.lower().endswith(".sdp")
+    # RTP described by an SDP (a conference participant): the codec is in the SDP, only the keyframe's SPS is
+    # wanted, so a short analysis (the picture reaches the wall ~1 s sooner)
+    analyze, probe = ("500000", "65536") if live_rtp else ("1500000", "1000000")
+    args = ["-fflags", "+genpts+discardcorrupt", "-analyzeduration", analyze, "-probesize", probe]
     if scheme in ("rtsp", "rtsps"):
         args += ["-rtsp_transport", opts.get("transport", rtsp_transport), "-timeout", timeout_us]
     elif scheme in ("http", "https"):
         args += ["-rw_timeout", timeout_us, "-reconnect", "0"]
     elif scheme in ("udp", "rtp"):
         args += ["-timeout", timeout_us]
-    elif url.lower().endswith(".sdp"):  # RTP described by an SDP file (a conference participant): live
+    elif live_rtp:  # RTP described by an SDP file (a conference participant): live
         args += ["-protocol_whitelist", "file,udp,rtp"]
     else:  # a file (demo/test source): play it in real time, looped, like a camera
         if url.startswith("file://"):
