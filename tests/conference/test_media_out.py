@@ -101,3 +101,61 @@ async def test_participant_video_reaches_a_libvlc_player_through_the_relay(tmp_p
             await out.close()
             await bot.close()
             await relay.stop()
+
+
+async def test_a_forward_by_mid_gets_a_keyframe_for_a_new_pull(tmp_path):
+    """The backend forwards by mid once it knows it (the ``streams`` form of rtp_forward), and Janus 1.1.2 sends
+    the publisher no PLI for that form: keyframe requests must still reach the site. The room here has no
+    periodic keyframe request (no fir_freq): the site's sender must get a PLI for each ``refresh``."""
+    db = tmp_path / "cc.db"
+    store.create_schema(db)
+    conn = store.connect(db)
+    token = auth.add_user(conn, "wall-1", "wall_operator")
+    conn.close()
+    room, secret = "CS-media-mid", "room-secret"
+    async with Core(db) as core, JanusProcess(tmp_path / "janus", rtp_port_range="33000-33999") as janus, \
+            JanusClient(janus.ws_url) as api:
+        relay = RelaySupervisor(core, port=free_port(), state_dir=tmp_path / "relay", keep_relay=False)
+        await relay.start()
+        session = await api.create_session()
+        videoroom = await session.attach("janus.plugin.videoroom")
+        await videoroom.request({"request": "create", "room": room, "secret": secret, "videocodec": "h264",
+                                 "publishers": 9, "admin_key": janus.room_admin_key})
+        bot = await PublisherBot.join(session, room, "江南街道")
+        mid = next(s["mid"] for s in bot.streams if s.get("type") == "video")
+        out = MediaOut(core, videoroom, admin_key=janus.room_admin_key, sdp_dir=tmp_path / "sdp")
+        await out.start()
+        asked = []  # keyframe requests (PLI/FIR) the site's aiortc sender got
+        sender = next(t.sender for t in bot.pc.getTransceivers() if t.kind == "video")
+        plain = sender._send_keyframe
+        sender._send_keyframe = lambda: (asked.append(1), plain())[1]
+        try:
+            pv = await out.forward(room, bot.feed_id, secret=secret, codec="h264", mid=mid)
+            assert pv.mid == mid
+            await asyncio.sleep(1.5)
+            before = len(asked)
+            await out.refresh(pv.source)
+            await _wait(lambda: len(asked) > before, timeout=10.0, what="the site asked for a keyframe")
+
+            async def relay_knows():
+                health = await relay._ctl.call("GET", "/control/health")
+                return any(item.get("id") == pv.source for item in health)
+
+            await _wait(relay_knows, what="the conference source pushed to the relay")
+            url = f"{relay.base_url}/cam/{pv.source}.ts?token={token}"
+            player = await asyncio.to_thread(HeadlessPlayer, url)
+            try:
+                await asyncio.to_thread(player.__enter__)
+                await _wait(lambda: (core.get("cameras", pv.source) or {}).get("state") == "live", timeout=30.0,
+                            what="the pull live on a requested keyframe")
+            finally:
+                await asyncio.to_thread(player.__exit__, None, None, None)
+            assert out.refreshes >= 1
+            forwarders = await videoroom.request({"request": "listforwarders", "room": room, "secret": secret,
+                                                  "admin_key": janus.room_admin_key})
+            ports = [f.get("port") for p in forwarders.get("publishers", []) for f in p.get("forwarders", [])]
+            assert ports == [pv.port]  # the keyframe requests' throw-away forwarders are gone again
+        finally:
+            await out.close()
+            await bot.close()
+            await relay.stop()
