@@ -264,13 +264,12 @@ def lookup(conn: sqlite3.Connection, token: str) -> User | None:
     return User(row[0], row[1]) if row else None
 
 
-def token_hashes(conn: sqlite3.Connection) -> dict[str, str]:
-    """{sha256 hex of token: user name} for every enabled user's token and unexpired session."""
-    hashes = dict(conn.execute("SELECT token_sha256, name FROM users WHERE NOT disabled"))
+def token_hashes(conn: sqlite3.Connection, now: float | None = None) -> dict[str, str]:
+    """{sha256 hex of token: user name} for every unexpired session of an enabled user (what the camera
+    relay accepts). Enrolment tokens are not in it: they never expire, so they only open a hub session."""
     try:
-        hashes.update(conn.execute(
+        return dict(conn.execute(
             "SELECT s.token_sha256, s.name FROM auth_sessions s JOIN users u ON u.name = s.name"
-            " WHERE s.expires > ? AND NOT u.disabled", (time.time(),)))
-    except sqlite3.OperationalError:  # no session table yet: nobody logged in by password
-        pass
-    return hashes
+            " WHERE s.expires > ? AND NOT u.disabled", (time.time() if now is None else now,)))
+    except sqlite3.OperationalError:  # no session table yet: nobody has a session
+        return {}

@@ -220,7 +220,7 @@ async def _start_relay(core, args):
     except Exception:  # no video, but alerts and commands must keep working
         log.exception("camera relay did not start; continuing without it")
         return None
-    core.relay_url = sup.base_url
+    core.relay_url, core.relay_service_token = sup.base_url, sup.service_token
     log.info("camera relay at %s", sup.base_url)
     return sup
 

@@ -76,6 +76,8 @@ class Core:
         head_seq: seq of the last committed (and applied) event.
         layouts_dir: the folder of wall scenes (layouts/*.json).
         relay_url: base URL of the camera relay ("" when there is none), sent to clients in auth_ok.
+        relay_service_token: ``(name) -> token`` for the backend's own pulls from the relay (user ``svc:NAME``,
+            in memory only, rotated at each start: backend/relay/supervisor.py), or None without a relay.
         db_path: the SQLite file. With a PostgreSQL store: the local SQLite file that keeps users and
             sessions only (beside the state directory's keys and TLS files).
         store: the ``store.Store`` holding events, records, audit, camera sources and quarantine (the
@@ -100,6 +102,7 @@ class Core:
         self.centre = centre
         self.layouts_dir = Path(layouts_dir) if layouts_dir else DEFAULT_LAYOUTS_DIR
         self.relay_url = ""
+        self.relay_service_token: Callable[[str], str] | None = None
         self.head_seq = 0
         self._batch = (max_batch_changes, max_batch_delay)
         self._clock, self._hold_limit, self._probe_interval = clock, hold_limit, probe_interval
@@ -181,7 +184,7 @@ class Core:
         return [self._sealer.open_source(s) for s in self._sources]
 
     def token_hashes(self) -> dict[str, str]:
-        """{sha256 hex of token: user name} for every enabled user (for the camera relay)."""
+        """{sha256 hex of token: user name} of every unexpired session of an enabled user (for the camera relay)."""
         return auth.token_hashes(self._require_reader())
 
     def authenticate(self, token: str) -> User | None:

@@ -11,18 +11,15 @@
 """
 from __future__ import annotations
 
-import asyncio
 import logging
-import sqlite3
 
-from backend import auth
 from backend.auth import User
 from backend.core import CommandError, Core
 
 log = logging.getLogger(__name__)
 
 ROLES = {"duty_officer", "admin", "leader"}
-FEED_USER = "svc-conference-feed"  # the relay token MediaIn's ffmpeg pulls with; rotated at each start
+FEED_SERVICE = "conference-feed"  # the relay service token MediaIn's ffmpeg pulls with; rotated at each start
 
 
 def load_peers(path: str) -> dict[str, dict]:
@@ -42,26 +39,16 @@ def load_peers(path: str) -> dict[str, dict]:
 
 
 def feed_url_maker(core: Core):
-    """async camera -> the relay's play URL with the feed user's token (made on first use, in a thread)."""
+    """async camera -> the relay's play URL with the backend's own service token for the conference feed
+    (relay user ``svc:conference-feed``: minted in memory by the relay supervisor on first use, never stored,
+    rotated at each backend start; its views are audited like any other)."""
     token: list[str] = []
 
-    def make() -> str:
-        conn = sqlite3.connect(str(core.db_path), timeout=10)
-        try:
-            if conn.execute("SELECT 1 FROM users WHERE name = ?", (FEED_USER,)).fetchone():
-                return auth.new_enrolment_token(conn, FEED_USER)
-            return auth.add_user(conn, FEED_USER, "wall_operator")
-        finally:
-            conn.close()
-
     async def feed_url(camera: str) -> str:
-        if not core.relay_url:
+        if not core.relay_url or core.relay_service_token is None:
             raise CommandError("unavailable", "no camera relay: nothing to feed the conference from")
         if not token:
-            try:
-                token.append(await asyncio.to_thread(make))
-            except (sqlite3.Error, auth.UserError) as exc:
-                raise CommandError("unavailable", f"relay token for the conference feed not made: {exc}") from None
+            token.append(core.relay_service_token(FEED_SERVICE))
         return f"{core.relay_url}/cam/{camera}.ts?token={token[0]}"
 
     return feed_url

@@ -8,8 +8,12 @@ Lifetime (decided here): the relay is its own process in its own session, so
   restarting only the backend, e.g. an upgrade, while the wall keeps playing);
 - a relay that dies is spawned again (and configured) within a couple of seconds.
 
-Tokens: pushed every SYNC_S, and at once when the relay sees a token it does not know (a session opened a
-moment ago: ``_token_loop`` long-polls ``/control/tokens/wait``), so a fresh wall's first play gets no 401.
+Tokens: the relay accepts only unexpired session tokens (``core.token_hashes()``: an enrolment token gets 401)
+and the backend's own service tokens (``service_token(name)``: minted at random in memory at each start, never
+stored or logged, pushed as user ``svc:NAME``; the conference feed's ffmpeg pulls with "conference-feed").
+They are pushed every SYNC_S, so an expired or ended session is refused from the next push on, and at once when
+the relay sees a token it does not know (a session opened a moment ago: ``_token_loop`` long-polls
+``/control/tokens/wait``), so a fresh wall's first play gets no 401.
 Views: "start" records become ``camera.view.start`` audit rows (camera, stream, start, peer, transport), "end"
 records ``camera.view`` rows (with duration and peer), "refused" ones (a direct camera URL asked for by a role
 that may not see camera credentials) ``camera.view.start`` rows with ok false.
@@ -17,8 +21,10 @@ that may not see camera credentials) ``camera.view.start`` rows with ok false.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
+import secrets
 import signal
 import sqlite3
 import subprocess
@@ -38,6 +44,7 @@ TOKEN_POLL_S = 20.0
 END_FIELDS = ("camera", "stream", "start", "end", "bytes", "reason", "transport", "peer")
 START_FIELDS = ("camera", "stream", "start", "peer", "transport", "reason")
 NUMBERS_EVERY_S = 5.0
+SERVICE_PREFIX = "svc:"  # the relay user name of a service token; audited views show it with role "service"
 
 
 class RelaySupervisor:
@@ -71,10 +78,23 @@ class RelaySupervisor:
         self._roles: dict[str, str] = {}
         self._token_task: asyncio.Task | None = None
         self.token_pushes = 0  # pushes asked for by the relay (an unknown token)
+        self._services: dict[str, str] = {}  # sha256 of a service token -> "svc:NAME" (the tokens: nowhere)
 
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    def service_token(self, name: str) -> str:
+        """A new relay token for the backend's own pulls as user ``svc:NAME`` (e.g. "conference-feed"): random,
+        held only by the caller and this process (its hash is pushed with the sessions); it stops working when
+        the backend restarts. Each call mints another one (the caller keeps it)."""
+        token = secrets.token_urlsafe(32)
+        self._services[hashlib.sha256(token.encode("utf-8")).hexdigest()] = SERVICE_PREFIX + name
+        return token
+
+    def _token_hashes(self) -> dict[str, str]:
+        """What the relay accepts: unexpired sessions of enabled users, and this process's service tokens."""
+        return {**self.core.token_hashes(), **self._services}
 
     # ---- life --------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -213,7 +233,7 @@ class RelaySupervisor:
         config = {"cameras": [{"id": s["id"], "url": s.get("url") or "", "sub_url": s.get("sub_url") or "",
                                **self._camera_options(s["id"])}
                               for s in self.core.camera_sources() if s.get("url")],
-                  "tokens": self.core.token_hashes(), "direct_users": self._direct_users(),
+                  "tokens": self._token_hashes(), "direct_users": self._direct_users(),
                   "settings": self.settings}
         if force or config != self._pushed:
             await self._ctl.call("POST", "/control/config", config)
@@ -236,7 +256,7 @@ class RelaySupervisor:
                 poll = RelayControl(ctl.host, ctl.port, ctl.secret, timeout=TOKEN_POLL_S + 5)
                 answer = await poll.call("GET", f"/control/tokens/wait?timeout={TOKEN_POLL_S:g}")
                 if isinstance(answer, dict) and answer.get("wanted"):
-                    tokens, users = self.core.token_hashes(), self._direct_users()
+                    tokens, users = self._token_hashes(), self._direct_users()
                     await ctl.call("POST", "/control/config", {"tokens": tokens, "direct_users": users})
                     self.token_pushes += 1
                     if self._pushed is not None:
@@ -311,6 +331,8 @@ class RelaySupervisor:
             await self._ctl.call("POST", f"/control/views/ack?upto={self._views_after}")
 
     def _role(self, user: str) -> str:
+        if user.startswith(SERVICE_PREFIX):
+            return "service"
         if user not in self._roles:
             role = ""
             try:

@@ -104,7 +104,8 @@ def test_relay_and_cap_inbox_are_wired(tmp_path):
         deadline = time.monotonic() + 60  # the supervisor pushes new token hashes every few seconds
         while True:
             try:
-                with urllib.request.urlopen(f"{auth_ok['relay']}/health?token={token}", timeout=30) as resp:
+                with urllib.request.urlopen(f"{auth_ok['relay']}/health?token={auth_ok['session']}",
+                                            timeout=30) as resp:
                     assert isinstance(json.loads(resp.read()), list)
                     break
             except urllib.error.HTTPError as exc:

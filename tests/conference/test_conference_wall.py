@@ -81,7 +81,7 @@ async def _relay_token(backend, role: str = "wall_operator") -> str:
     """A token the relay already knows (the backend pushes new token hashes every ~2 s)."""
     import urllib.error
     import urllib.request
-    token = backend.token(role)
+    token = await asyncio.to_thread(backend.session_token, role)  # the relay takes session tokens only
     for _ in range(150):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{backend.relay_port}/health?token={token}", timeout=5):

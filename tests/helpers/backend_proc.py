@@ -1,7 +1,8 @@
 """Start the REAL backend (``python -m backend``) as a subprocess on a free loopback port, for tests.
 
     proc = start_backend(tmp_path)            # --no-demo --no-relay by default
-    token = proc.token("duty_officer")        # creates a user through the CLI
+    token = proc.token("duty_officer")        # creates a user through the CLI (its enrolment token)
+    play = proc.session_token("wall_operator")  # a hub session's token: what the relay accepts
     ... connect to proc.url ...
     proc.kill(); proc.restart(); proc.stop()
 """
@@ -53,6 +54,7 @@ class BackendProc:
             args += ["--cameras", str(cameras)]
         self._args = args + list(extra_args)
         self._tokens: dict[str, str] = {}
+        self.users: dict[str, str] = {}  # role -> name of the user ``token(role)`` made
         self._users = 0
         self.proc: subprocess.Popen | None = None
 
@@ -107,8 +109,24 @@ class BackendProc:
         """A token of a user with this role (one user per role, created on first use)."""
         if role not in self._tokens:
             self._users += 1
-            self._tokens[role] = self.add_user(f"{role}-{self._users}", role)
+            self.users[role] = f"{role}-{self._users}"
+            self._tokens[role] = self.add_user(self.users[role], role)
         return self._tokens[role]
+
+    def session_token(self, role: str, timeout: float = 30.0) -> str:
+        """A new session token of the ``token(role)`` user: authenticate over the hub's websocket with the
+        enrolment token and return auth_ok's ``session`` (the only kind of token the camera relay accepts;
+        it expires ``--session-ttl`` after this, as nothing refreshes it)."""
+        from websockets.sync.client import connect
+
+        from backend_client import protocol
+
+        with connect(self.url, open_timeout=timeout, max_size=None) as ws:
+            ws.send(protocol.encode(protocol.auth(self.token(role), None, "pytest-session")))
+            answer = json.loads(ws.recv(timeout=timeout))
+        if answer.get("type") != "auth_ok" or not isinstance(answer.get("session"), str):
+            raise RuntimeError(f"no session for {role}: {answer}")
+        return answer["session"]
 
     def audit_rows(self) -> list[dict]:
         conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=30)

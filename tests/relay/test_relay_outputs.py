@@ -83,12 +83,12 @@ def test_new_sessions_play_at_once_and_direct_urls_go_only_to_allowed_roles(rtsp
         wait_until(lambda: (tmp_path / "relay.json").exists(), what="the relay started")
         time.sleep(2.5)  # past the first 2-s sync: the users below are new to the relay
         for role in ("wall_operator", "duty_officer", "admin"):
-            token = backend.token(role)  # a user made a moment ago: the relay has not been told yet
+            token = backend.session_token(role)  # a session opened a moment ago: the relay has not been told yet
             status, body = _get(f"{relay}/health?token={token}")  # the first try plays, no retry
             assert status == 200, (role, body)
         assert _get(f"{relay}/health?token=not-a-token")[0] == 401
 
-        wall, duty = backend.token("wall_operator"), backend.token("duty_officer")
+        wall, duty = backend.session_token("wall_operator"), backend.session_token("duty_officer")
         status, body = _get(f"{relay}/play/cam-01?token={wall}&rtsp=1")
         assert (status, body) == (200, {"transport": "rtsp-direct", "url": rtsp_server.url("cam-01")})
         status, body = _get(f"{relay}/play/cam-01?token={duty}&rtsp=1")  # a role that may not see credentials

@@ -39,7 +39,7 @@ def test_backend_spawns_adopts_and_stops_its_relay(rtsp_server, tmp_path):
     backend = start_backend(tmp_path, relay=True, cameras=cams)
     relay_pid = None
     try:
-        token = backend.token("wall_operator")
+        token = backend.session_token("wall_operator")  # the relay takes session tokens only
         state = json.loads((tmp_path / "relay.json").read_text())
         relay_pid = state["pid"]
         url = f"http://127.0.0.1:{backend.relay_port}/cam/cam-01.ts?token={token}"

@@ -48,11 +48,12 @@ async def test_passwords_are_sealed_at_rest_and_never_sent_or_logged(tmp_path):
         token = proc.token("admin")
         console = await Collector.connect(proc.url, token)
         await console.wait(lambda m: m["type"] == "snapshot")
+        play = await asyncio.to_thread(proc.session_token, "admin")  # the relay takes session tokens only
         # a viewer makes the relay pull gate-1 (its URL goes over the control channel to ffmpeg)
         async with asyncio.timeout(60):
             while True:  # the relay learns a new user's token within its sync period
                 reader, writer = await asyncio.open_connection("127.0.0.1", proc.relay_port)
-                writer.write(f"GET /cam/gate-1.ts?token={token} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+                writer.write(f"GET /cam/gate-1.ts?token={play} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
                 await writer.drain()
                 if b" 200 " in await reader.readline():
                     break
