@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Awaitable, Callable
 
+from backend.children import die_with_parent
+
 log = logging.getLogger(__name__)
 
 JANUS_BIN = os.environ.get("CC_JANUS_BIN", "/usr/bin/janus")
@@ -196,7 +198,7 @@ class JanusProcess:
                 self.binary, "--config", str(config), "--configs-folder", str(self.conf_dir),
                 "--disable-colors", "--debug-timestamps", "--rtp-port-range", self.rtp_port_range,
                 stdin=asyncio.subprocess.DEVNULL, stdout=logf, stderr=logf, cwd=str(self.state_dir),
-                start_new_session=True)
+                start_new_session=True, preexec_fn=die_with_parent)
         try:
             await self._wait_ready()
         except BaseException:

@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from backend.children import die_with_parent
+
 log = logging.getLogger(__name__)
 
 HUB_DOMAIN = "hub"
@@ -117,7 +119,7 @@ class NatsServer:
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 nats_server_binary(), "-c", str(self.conf_path), stdout=logf, stderr=logf,
-                stdin=asyncio.subprocess.DEVNULL, start_new_session=True)
+                stdin=asyncio.subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent)
         finally:
             logf.close()
         loop = asyncio.get_running_loop()
