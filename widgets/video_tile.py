@@ -99,8 +99,6 @@ class VideoSurface(QWidget):
         super().resizeEvent(event)
 
     def showEvent(self, event):  # noqa: N802
-        if self._windows is not None and self._windows.window_of(self):
-            self._windows.watch_ancestors(self)  # it may have a new parent
         self.follow()
         super().showEvent(event)
 

@@ -28,7 +28,7 @@ import logging
 import os
 from typing import Protocol
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QTimer
+from PySide6.QtCore import QObject, QPoint, QTimer
 from PySide6.QtGui import QGuiApplication
 
 log = logging.getLogger(__name__)
@@ -209,11 +209,13 @@ class VideoWindows(QObject):
         self._surfaces: dict[int, tuple[Surface, int]] = {}  # id(surface) -> (surface, xid)
         self._sent: dict[int, tuple] = {}  # xid -> (parent, x, y, w, h, mapped) last sent
         self.requests = 0  # requests sent (tests, benchmark)
-        self._watched: set[int] = set()  # ancestors whose moves this object hears of
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.apply)
+        self._follow = QTimer(self)
+        self._follow.setInterval(self.FOLLOW_MS)
+        self._follow.timeout.connect(self.apply)
 
     @classmethod
     def shared(cls) -> "VideoWindows | None":
@@ -233,30 +235,16 @@ class VideoWindows(QObject):
         parent = surface.nativeParentWidget() or surface.window()
         xid = self.x.create_window(int(parent.winId()), 0, 0, 1, 1)
         self._surfaces[id(surface)] = (surface, xid)
-        self.watch_ancestors(surface)
+        self._follow.start()
         self._sent[xid] = (int(parent.winId()), 0, 0, 1, 1, False)
         self.apply()
         return xid
 
-    def watch_ancestors(self, surface: Surface) -> None:
-        """Hear of every move of the surface's ancestors up to its native parent: moving a container moves
-        the surfaces in it without a move event of their own."""
-        native = surface.nativeParentWidget()
-        widget = surface.parentWidget()
-        while widget is not None and widget is not native:
-            key = id(widget)
-            if key not in self._watched:
-                self._watched.add(key)
-                widget.installEventFilter(self)
-                widget.destroyed.connect(lambda *_a, k=key: self._watched.discard(k))
-            widget = widget.parentWidget()
-
-    _MOVES = (QEvent.Type.Move, QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.Hide, QEvent.Type.ParentChange)
-
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
-        if event.type() in self._MOVES:
-            self.schedule()
-        return False
+    # Moving a container moves the surfaces in it without an event of their own, so a slow timer (while any
+    # surface exists) applies again; apply() sends nothing when nothing changed. Not an event filter on the
+    # ancestors: PySide calls a Python event filter with objects half-way through their destruction (a
+    # segfault in shiboken seen here when a grid was deleted).
+    FOLLOW_MS = 100
 
     def window_of(self, surface: Surface) -> int:
         entry = self._surfaces.get(id(surface))
@@ -282,6 +270,8 @@ class VideoWindows(QObject):
         if self._sent.pop(xid, None) is not None:
             self.x.destroy(xid)
             self.x.flush()
+        if not self._surfaces:
+            self._follow.stop()
 
     def schedule(self) -> None:
         """Apply at the next turn of the event loop (geometry or visibility may have changed)."""

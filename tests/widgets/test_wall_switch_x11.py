@@ -155,9 +155,11 @@ def test_the_video_window_follows_when_a_container_of_the_tile_moves(qtbot, xser
         for pos in ((200, 150), (333, 222)):
             box.move(*pos)
             QApplication.processEvents()
-            QApplication.processEvents()
-            VideoWindows.shared().sync()
-            assert xserver.geometry(xid) == cell_rect(None, tile)
+
+            def followed() -> bool:
+                VideoWindows.shared().sync()
+                return xserver.geometry(xid) == cell_rect(None, tile)
+            qtbot.waitUntil(followed, timeout=5000)  # within the follow timer's period
     finally:
         tile.close_player()
         top.close()
