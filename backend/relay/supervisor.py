@@ -77,6 +77,7 @@ class RelaySupervisor:
         self._views_after = 0
         self._roles: dict[str, str] = {}
         self._token_task: asyncio.Task | None = None
+        self._stopping = False
         self.token_pushes = 0  # pushes asked for by the relay (an unknown token)
         self._services: dict[str, str] = {}  # sha256 of a service token -> "svc:NAME" (the tokens: nowhere)
 
@@ -105,15 +106,22 @@ class RelaySupervisor:
             await self._sync(force=True)
         except (RuntimeError, OSError, ControlError) as exc:  # the backend runs on; the monitor retries
             log.error("relay: %s", exc)
+        self._stopping = False
         self._task = asyncio.create_task(self._monitor(), name="relay-supervisor")
         self._token_task = asyncio.create_task(self._token_loop(), name="relay-tokens")
 
     async def stop(self, keep_relay: bool | None = None) -> None:
         """Stop supervising; shut the relay down unless it is to be kept (see the module docstring)."""
-        for task in (self._task, self._token_task):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        # Python 3.11's wait_for can lose a cancellation that lands as its inner call completes (gh-86296):
+        # the loops also stop on this flag, and the wait is bounded so a stop never hangs.
+        self._stopping = True
+        tasks = [t for t in (self._task, self._token_task) if t is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=TOKEN_POLL_S + 10)
+            for task in pending:
+                log.warning("relay: %s did not stop", task.get_name())
         self._task = self._token_task = None
         keep = self._keep if keep_relay is None else keep_relay
         try:
@@ -186,7 +194,7 @@ class RelaySupervisor:
     # ---- the loop ----------------------------------------------------------------------------
     async def _monitor(self) -> None:
         failures, last_sync = 0, 0.0
-        while True:
+        while not self._stopping:
             await asyncio.sleep(self.POLL_S)
             try:
                 if self._ctl is None:
@@ -247,7 +255,7 @@ class RelaySupervisor:
 
     async def _token_loop(self) -> None:
         """Push the token hashes as soon as the relay sees a token it does not know (a new session)."""
-        while True:
+        while not self._stopping:
             ctl = self._ctl
             if ctl is None:
                 await asyncio.sleep(self.POLL_S)
