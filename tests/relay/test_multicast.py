@@ -15,6 +15,7 @@ import pytest
 
 from backend.relay.multicast import DATAGRAM, parse_group
 from backend.relay.ts import PACKET, TsScanner
+from tests.helpers.wait import wait_until as _wait_until
 from tests.relay.vlc_probe import HeadlessPlayer
 
 pytestmark = pytest.mark.rtsp
@@ -54,14 +55,9 @@ def join(group: str, port: int) -> socket.socket:
     return s
 
 
+
 def wait_until(cond, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} not met within {timeout} s")
+    return _wait_until(cond, timeout, what)
 
 
 def test_group_parsing():

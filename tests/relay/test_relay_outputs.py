@@ -10,6 +10,7 @@ import pytest
 
 from backend.cameras import CameraListError, parse_cameras
 from tests.helpers.backend_proc import start_backend
+from tests.helpers.wait import wait_until
 
 pytestmark = pytest.mark.rtsp
 
@@ -22,14 +23,6 @@ def _get(url):
         return exc.code, json.loads(exc.read())
 
 
-def wait_until(cond, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} not met within {timeout} s")
 
 
 def test_camera_list_output_fields_are_validated():

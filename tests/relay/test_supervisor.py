@@ -2,12 +2,12 @@
 SIGKILL of the backend leaves the wall playing, the next backend adopts the relay, SIGTERM stops it."""
 import json
 import sqlite3
-import time
 
 import psutil
 import pytest
 
 from tests.helpers.backend_proc import start_backend
+from tests.helpers.wait import wait_until
 from tests.helpers.rtsp import TsClient
 
 pytestmark = pytest.mark.rtsp
@@ -23,14 +23,6 @@ def camera_record(db, cam_id):
     return json.loads(row[0]) if row else {}
 
 
-def wait_until(cond, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} not met within {timeout} s")
 
 
 def test_backend_spawns_adopts_and_stops_its_relay(rtsp_server, tmp_path):
