@@ -32,6 +32,20 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+def read_audit_rows(db) -> list[dict]:
+    """The audit log of a backend's SQLite file, oldest first (args decoded, ok as bool)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        conn.row_factory = sqlite3.Row
+        rows = [dict(r) for r in conn.execute("SELECT * FROM audit ORDER BY seq")]
+    finally:
+        conn.close()
+    for row in rows:
+        row["args"] = json.loads(row["args"])
+        row["ok"] = bool(row["ok"])
+    return rows
+
+
 class BackendProc:
     """A running backend process.
 
@@ -129,16 +143,7 @@ class BackendProc:
         return answer["session"]
 
     def audit_rows(self) -> list[dict]:
-        conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=30)
-        try:
-            conn.row_factory = sqlite3.Row
-            rows = [dict(r) for r in conn.execute("SELECT * FROM audit ORDER BY seq")]
-        finally:
-            conn.close()
-        for row in rows:
-            row["args"] = json.loads(row["args"])
-            row["ok"] = bool(row["ok"])
-        return rows
+        return read_audit_rows(self.db)
 
     def audit_last(self) -> dict | None:
         rows = self.audit_rows()

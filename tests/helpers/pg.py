@@ -99,9 +99,8 @@ class PgCluster:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def pg_cluster():
-    """One cluster per test session (skipped where PostgreSQL is not installed)."""
+def running_cluster():
+    """Generator for a fixture: a started cluster, stopped afterwards (skipped where PostgreSQL is missing)."""
     reason = PgCluster.available()
     if reason:
         pytest.skip(reason)
@@ -110,3 +109,9 @@ def pg_cluster():
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One cluster per test session."""
+    yield from running_cluster()

@@ -9,7 +9,7 @@ from backend import audit
 from backend.auth import User
 from backend.core import Change, CommandError, Core
 from backend.store_pg import PgStore
-from tests.helpers.pg import PgCluster, pg_cluster  # noqa: F401  (session fixture)
+from tests.helpers.pg import pg_cluster, running_cluster  # noqa: F401  (session fixture)
 
 T = 60
 
@@ -17,14 +17,7 @@ T = 60
 @pytest.fixture
 def own_cluster():
     """A cluster of this test's own (it is stopped and started again)."""
-    reason = PgCluster.available()
-    if reason:
-        pytest.skip(reason)
-    cluster = PgCluster.start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
+    yield from running_cluster()
 
 
 async def _until(predicate, timeout: float = T) -> None:

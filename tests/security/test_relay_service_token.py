@@ -13,7 +13,7 @@ from backend.cameras import apply_cameras, parse_cameras
 from backend.conference.media_actions import feed_url_maker
 from backend.core import Core
 from backend.relay.supervisor import RelaySupervisor
-from tests.helpers.backend_proc import free_port
+from tests.helpers.backend_proc import free_port, read_audit_rows
 from tests.helpers.rtsp import TsClient, rtsp_clips, rtsp_server  # noqa: F401  (pytest fixtures)
 
 pytestmark = pytest.mark.rtsp
@@ -81,14 +81,4 @@ async def test_service_token_plays_is_audited_and_rotates_with_the_backend(rtsp_
 
 
 def _audit(core) -> list[dict]:
-    import sqlite3
-
-    conn = sqlite3.connect(f"file:{core.db_path}?mode=ro", uri=True, timeout=30)
-    try:
-        conn.row_factory = sqlite3.Row
-        rows = [dict(r) for r in conn.execute("SELECT * FROM audit ORDER BY seq")]
-    finally:
-        conn.close()
-    for row in rows:
-        row["args"] = json.loads(row["args"])
-    return rows
+    return read_audit_rows(core.db_path)
