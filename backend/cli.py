@@ -221,6 +221,7 @@ async def _start_relay(core, args):
         log.exception("camera relay did not start; continuing without it")
         return None
     core.relay_url, core.relay_service_token = sup.base_url, sup.service_token
+    core.relay_sync = sup.sync_now  # push a new source at once (backend/conference/warm.py)
     log.info("camera relay at %s", sup.base_url)
     return sup
 

@@ -114,13 +114,19 @@ def wall_child(url: str, token: str) -> int:
     windows = open_windows(args, store)
     session = connect_session(args, store, windows)  # noqa: F841  (kept alive)
     last: list = [None]
+    assigned: set[str] = set()
 
     def poll() -> None:
-        playing = sorted(t.camera_id for w in windows for t in w.grid.tiles().values()
-                         if t.camera_id.startswith("conf-") and t.state == "playing")
+        now = time.monotonic()
+        tiles = [t for w in windows for t in w.grid.tiles().values() if t.camera_id.startswith("conf-")]
+        for t in tiles:  # when each conf- camera reached a tile (the tile's play() follows at once)
+            if t.camera_id not in assigned:
+                assigned.add(t.camera_id)
+                print(f"ASSIGNED {now:.4f} {t.camera_id}", flush=True)
+        playing = sorted(t.camera_id for t in tiles if t.state == "playing")
         if playing != last[0]:
             last[0] = playing
-            print(f"PLAYING {time.monotonic():.4f} {json.dumps(playing)}", flush=True)
+            print(f"PLAYING {now:.4f} {json.dumps(playing)}", flush=True)
 
     def dump() -> None:  # for the log: what each tile shows
         print(time.monotonic(), [(t.camera_id, t.state) for w in windows for t in w.grid.tiles().values()],
@@ -144,6 +150,8 @@ class Wall:
     def __init__(self, proc: asyncio.subprocess.Process):
         self.proc = proc
         self.playing: tuple[float, set[str]] = (0.0, set())
+        self.assigned: dict[str, float] = {}      # camera -> monotonic time it first reached a tile
+        self.first_playing: dict[str, float] = {}  # camera -> monotonic time its tile first said "playing"
         self.changed = asyncio.Event()
         self._task = asyncio.create_task(self._read())
 
@@ -153,7 +161,12 @@ class Wall:
             if text.startswith("PLAYING "):
                 _, t, cams = text.split(" ", 2)
                 self.playing = (float(t), set(json.loads(cams)))
+                for cam in self.playing[1]:
+                    self.first_playing.setdefault(cam, float(t))
                 self.changed.set()
+            elif text.startswith("ASSIGNED "):
+                _, t, cam = text.split(" ", 2)
+                self.assigned.setdefault(cam, float(t))
 
     async def until_playing(self, cameras: set[str], timeout: float = WALL_TIMEOUT) -> float:
         """The monotonic time at which every one of ``cameras`` was playing."""
@@ -175,6 +188,19 @@ class Wall:
         self._task.cancel()
 
 
+EVENTS: list[tuple[float, dict]] = []  # (monotonic arrival time, event): every event the bench's client read
+
+
+class TimedClient(RawClient):
+    """RawClient that keeps each event with its arrival time (also those read while awaiting a result)."""
+
+    async def recv(self, timeout: float = 30.0) -> dict:
+        msg = await super().recv(timeout)
+        if msg.get("type") == "event":
+            EVENTS.append((time.monotonic(), msg))
+        return msg
+
+
 async def _draining(client: RawClient, coro):
     """Await ``coro`` while reading the hub's events, so its keepalive pings are answered. The reader stops at
     a flag, not only on cancel: Python 3.11's wait_for can swallow a cancel that races a message."""
@@ -193,6 +219,52 @@ async def _draining(client: RawClient, coro):
         stop.set()
         await asyncio.wait({task}, timeout=5)
         task.cancel()
+
+
+STAGES = ("joined", "forwarded", "relay_connecting", "relay_live", "wall_cell", "tile_assigned", "tile_playing")
+
+
+def breakdown(room: str, sites: list[str], t0: float, wall: Wall) -> dict[str, dict[str, float | None]]:
+    """Per site, seconds from the action to each stage: joined (in the conference record), forwarded (its
+    ``media.out`` entry), relay_connecting / relay_live (the camera's relay state), wall_cell (the wall record
+    shows it), tile_assigned / tile_playing (the wall app's tile has it / shows its picture)."""
+    out: dict[str, dict[str, float | None]] = {}
+    for pid in sites:
+        cam = source_id(room, pid)
+        seen: dict[str, float | None] = dict.fromkeys(STAGES)
+
+        def mark(stage: str, t: float) -> None:
+            if seen[stage] is None and t >= t0:
+                seen[stage] = round(t - t0, 3)
+        for t, ev in EVENTS:
+            data, entity = ev.get("data") or {}, ev.get("entity")
+            if entity == "conferences" and ev.get("key") == room:
+                if pid in (data.get("participants") or {}):
+                    mark("joined", t)
+                if pid in ((data.get("media") or {}).get("out") or {}):
+                    mark("forwarded", t)
+            elif entity == "cameras" and ev.get("key") == cam:
+                if data.get("state") == "connecting":
+                    mark("relay_connecting", t)
+                elif data.get("state") == "live":
+                    mark("relay_live", t)
+            elif entity == "walls" and any((c or {}).get("camera") == cam for c in (data.get("cells") or {}).values()):
+                mark("wall_cell", t)
+        if cam in wall.assigned:
+            mark("tile_assigned", wall.assigned[cam])
+        if cam in wall.first_playing:
+            mark("tile_playing", wall.first_playing[cam])
+        out[pid] = seen
+    return out
+
+
+def summarize(rows: dict[str, dict[str, float | None]]) -> dict[str, list]:
+    """stage -> [median, max] over the sites (None where a stage was not seen for every site)."""
+    res = {}
+    for stage in STAGES:
+        vals = [r[stage] for r in rows.values()]
+        res[stage] = [median(vals), max(vals)] if all(v is not None for v in vals) else [None, None]
+    return res
 
 
 async def start_wall(display: str, url: str, token: str, log: Path) -> Wall:
@@ -231,7 +303,7 @@ async def main() -> None:
         path.write_text(json.dumps(terminals, ensure_ascii=False), "utf-8")
         backend = await asyncio.to_thread(start_backend, tmp / "be", relay=True, extra_args=(
             "--conference-terminals", str(path), "--janus-rtp-ports", "44000-45999"))
-        client = await RawClient.connect(backend.url, backend.token("duty_officer"))
+        client = await TimedClient.connect(backend.url, backend.token("duty_officer"))
         wall = await start_wall(display, backend.url, backend.token("wall_operator"), tmp / "wall.log")
         await asyncio.sleep(3.0)  # the wall's session up and the relay knowing its token
         for r, bots in enumerate(per_round):
@@ -253,8 +325,10 @@ async def main() -> None:
                 t_wall = None
                 print(f"round {r}: on the wall after {WALL_TIMEOUT:g} s: {sorted(wall.playing[1] & cams)}",
                       file=sys.stderr)
+            stages = summarize(breakdown(conf["room"], [b.terminal for b in bots], t0m, wall))
+            print(f"round {r}: wall {t_wall}; stages (median, max s): {json.dumps(stages)}", file=sys.stderr)
             rounds.append({"cold": r == 0, "command": t_cmd, "connected": t_all, "wall": t_wall,
-                           "room": conf["room"], "on_wall": len(wall.playing[1] & cams)})
+                           "room": conf["room"], "on_wall": len(wall.playing[1] & cams), "stages": stages})
             if r < ROUNDS - 1:
                 await client.command("conference.end", {"room": conf["room"]})
                 await asyncio.gather(*(b.close() for b in bots))
@@ -296,6 +370,8 @@ async def main() -> None:
         figure("one-key consultation → all 9 playing on the wall (cold)",
                round(cold["wall"], 3) if cold["wall"] is not None else None, "s", goal="<= 3",
                on_wall=cold["on_wall"]),
+        figure("per-site stages, s after consultation.start (median, max over the 9 sites), each round",
+               None, "s", rounds=[r["stages"] for r in rounds], stages=list(STAGES)),
         figure("consultation.start answered (room made, 9 invited)",
                round(median([r["command"] for r in warm]), 3), "s"),
         figure("Janus CPU, 9 sites, forwarded to the relay / bare room", round(cpu["janus"], 1), "% of one core",

@@ -111,6 +111,7 @@ class MediaOut:
         self.forwards: dict[str, ParticipantVideo] = {}
         self.stale: set[str] = set()  # forwards whose Janus went away: re-added when the site is back
         self.refreshes = 0
+        self.warmer = None  # warm.Warmer: the relay pull started (and keyframe asked) as soon as a forward exists
         self._refreshing: set[str] = set()
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
@@ -121,6 +122,8 @@ class MediaOut:
 
     async def close(self) -> None:
         self.core.unsubscribe(self._on_event)
+        if self.warmer is not None:
+            await self.warmer.close()
         for pv in list(self.forwards.values()):
             try:
                 await self.stop_forward(pv.room, pv.participant, secret=pv.secret)
@@ -200,6 +203,8 @@ class MediaOut:
                                   sdp_path, secret)
             self.forwards[sid] = pv
             await self._register(pv)
+            if self.warmer is not None:
+                self.warmer.start(sid, port)
             log.info("conference video %s → udp %d (%s), source %s", participant, port, codec, sid)
             return pv
 
@@ -208,6 +213,8 @@ class MediaOut:
         async with self._lock:
             pv = self.forwards.pop(sid, None)
             self.stale.discard(sid)
+            if self.warmer is not None:
+                self.warmer.stop(sid)
             if pv is None:
                 return False
             try:

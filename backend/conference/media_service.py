@@ -20,6 +20,7 @@ from backend.conference import recording
 from backend.conference.cascade import Cascade, CascadeError
 from backend.conference.janus_api import JanusClient, JanusError
 from backend.conference.media import MediaError, MediaIn, MediaOut, PortPool, source_id
+from backend.conference.warm import Warmer
 from backend.core import CommandError
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class ConferenceMedia:
             videoroom = await session.attach(PLUGIN, opaque_id="cc-media-out")
             if self.out is None:
                 self.out = MediaOut(self.core, videoroom, admin_key=key, sdp_dir=self.sdp_dir, ports=self._ports)
+                self.out.warmer = Warmer(self.core, self.out)
                 await self.out.start()
             else:
                 self.out.handle = videoroom

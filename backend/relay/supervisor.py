@@ -248,6 +248,15 @@ class RelaySupervisor:
             self._pushed = config
             self._roles.clear()
 
+    async def sync_now(self) -> None:
+        """Push sources and tokens at once, not at the next SYNC_S tick: a source that a viewer is about to ask
+        for (a conference participant just forwarded, backend/conference/warm.py)."""
+        if self._ctl is not None and not self._stopping:
+            try:
+                await self._sync()
+            except ControlError as exc:
+                log.info("relay: sync: %s", exc)
+
     def _camera_options(self, cam_id: str) -> dict:
         """The camera's relay outputs from its record (validated by backend/cameras.py)."""
         record = self.core.get("cameras", cam_id) or {}
