@@ -16,6 +16,7 @@ A consultation's room forwards every site to the relay and the wall follows its 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -130,7 +131,9 @@ async def start(core: Core, args: argparse.Namespace) -> Any:
         return None
     state_dir = Path(core.db_path).resolve().parent / "janus"
     kw = {"binary": args.janus_bin} if args.janus_bin else {}
-    service = ConferenceService(core, JanusProcess(state_dir, rtp_port_range=args.janus_rtp_ports, **kw))
+    from backend.conference.pins import RoomPins
+    pins = RoomPins.for_state_dir(Path(core.db_path).resolve().parent)
+    service = ConferenceService(core, JanusProcess(state_dir, rtp_port_range=args.janus_rtp_ports, **kw), pins)
     _SERVICES[id(core)] = service
     if args.conference_terminals:
         await _load_terminals(core, args.conference_terminals)
@@ -145,12 +148,23 @@ async def start(core: Core, args: argparse.Namespace) -> Any:
     await media.start()
     await follower.start()
     media_actions.register(core, media)
-    # conferences left open by a previous run have no Janus room any more
-    for rec in core.all("conferences"):
-        if rec.get("state") == "open":
-            await core.update("conferences", rec["id"], {"state": "ended", "participants": {}, "order": [],
-                                                         "janus": {"ok": False, "detail": "backend restarted"}},
-                              actor="conference")
+    # conferences left open by a previous run: re-created with their sealed pins and the sites called back
+    # (in the background: the hub need not wait for Janus and the sites); those without a kept pin end
+    async def restore_open() -> None:
+        for rec in core.all("conferences"):
+            if rec.get("state") != "open":
+                continue
+            try:
+                restored = await service.restore(rec)
+            except Exception:
+                log.exception("conference %s: not restored", rec.get("id"))
+                restored = False
+            if not restored:
+                await core.update("conferences", rec["id"], {"state": "ended", "participants": {}, "order": [],
+                                                             "janus": {"ok": False, "detail": "backend restarted"}},
+                                  actor="conference")
+                await asyncio.to_thread(pins.drop, rec["id"])
+    restoring = asyncio.create_task(restore_open(), name="conference-restore")
     if args.janus_prestart:
         try:
             await service._ensure()
@@ -212,6 +226,7 @@ async def start(core: Core, args: argparse.Namespace) -> Any:
         core.register_action(f"conference.{name}", ROLES, handler)
 
     async def stop() -> None:
+        restoring.cancel()
         _SERVICES.pop(id(core), None)
         _MEDIA.pop(id(core), None)
         await follower.close()

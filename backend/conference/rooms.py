@@ -11,7 +11,8 @@ The ``conferences`` entity (key = room id) is what consoles, the leader and the 
      "rollcall": {"active", "dwell", "order", "index", "current", "steps"},
      "layout": {"split", "mode", "fixed", "every", "page", "tiles"}}
 
-The room's pin and secret stay in this process: the pin goes to invited terminals only (agents.py).
+The room's pin and secret stay in this process: the pin goes to invited terminals only (agents.py); a sealed
+copy (pins.py) lets the next backend re-create an open room with the same pin after a restart (``restore``).
 The service watches each room through a handle joined as a publisher that never publishes (invisible
 to the sites) and turns Janus's events into changes of the record.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import secrets
 import time
@@ -62,8 +64,9 @@ class ConferenceService:
         janus: the JanusProcess.  rooms: open rooms by id (private state: pin, secret, handles).
     """
 
-    def __init__(self, core: Core, janus: JanusProcess):
+    def __init__(self, core: Core, janus: JanusProcess, pins=None):
         self.core, self.janus = core, janus
+        self.pins = pins  # RoomPins (pins.py) or None: rooms end with the process
         self.rooms: dict[str, _Room] = {}
         self._client: JanusClient | None = None
         self._session = None
@@ -131,8 +134,10 @@ class ConferenceService:
                 log.exception("conference media not restored after the Janus restart")
 
     async def close(self) -> None:
+        """The backend stops: with sealed pins the rooms stay open for the next backend (sites are not told the
+        meeting ended; they are called back by ``restore``); without, they are destroyed."""
         for room in list(self.rooms.values()):
-            await self._drop(room)
+            await self._drop(room, send_end=self.pins is None)
         if self._client is not None:
             await self._client.close()
         await self.janus.stop()
@@ -188,15 +193,17 @@ class ConferenceService:
             raise CommandError("unavailable", f"conference room not created: {exc}") from None
         record["janus"] = {"ok": True, "detail": ""}
         self.rooms[room_id] = room
+        if self.pins is not None:
+            await asyncio.to_thread(self.pins.put, room_id, room.pin, room.secret)
         await self._save(room, actor)
         return {"room": room_id, "already": False}
 
-    async def _drop(self, room: _Room) -> None:
+    async def _drop(self, room: _Room, send_end: bool = True) -> None:
         self.rooms.pop(room.id, None)
         for task in (room.timer, room.listener):
             if task is not None:
                 task.cancel()
-        await asyncio.gather(*(ch.close() for ch in room.channels.values()), return_exceptions=True)
+        await asyncio.gather(*(ch.close(send_end=send_end) for ch in room.channels.values()), return_exceptions=True)
         room.channels.clear()
         if room.handle is not None:
             with contextlib.suppress(JanusError):
@@ -211,10 +218,35 @@ class ConferenceService:
             except Exception:
                 log.exception("conference %s: media not wound up", room.id)
         await self._drop(room)
+        if self.pins is not None:
+            await asyncio.to_thread(self.pins.drop, room.id)
         room.record.update(state="ended", ended=time.time(), participants={}, order=[], hands=[], speaker="")
         room.record["rollcall"]["active"] = False
         await self._save(room, actor)
         return {"room": room.id, "state": "ended"}
+
+    async def restore(self, record: dict) -> bool:
+        """An open room of the previous backend: re-created on Janus with its sealed pin and secret, its sites
+        called back (those that were joined). False when no pin was kept (the caller ends the record)."""
+        kept = await asyncio.to_thread(self.pins.get, record["id"]) if self.pins is not None else None
+        if kept is None:
+            return False
+        joined = [t for t, i in (record.get("invited") or {}).items() if i.get("state") in ("joined", "invited")]
+        record = {**copy.deepcopy(record), "participants": {}, "order": [], "speaker": "", "hands": []}
+        room = _Room(record["id"], kept[0], kept[1], record)
+        try:
+            await self._create_janus_room(room)
+        except (JanusError, CommandError) as exc:
+            log.error("conference %s not restored: %s", room.id, exc)
+            return False
+        record["janus"] = {"ok": True, "detail": "restored after a backend restart"}
+        self.rooms[room.id] = room
+        async with room.lock:
+            await self._save(room, "conference")
+        self._restart_timer(room)
+        if joined and not record.get("locked"):
+            await self.invite(room.id, joined, "conference")
+        return True
 
     # -- invitations ------------------------------------------------------------------------------
     async def invite(self, room_id: str, terminal_ids: list[str], actor: str) -> dict:

@@ -1,0 +1,101 @@
+"""An open conference survives a backend restart (SIGTERM, then SIGKILL): the room is re-created on the new Janus
+with the same pin (kept sealed beside the database, never in the change stream, the database or a log) and the
+sites are called back and work as before."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import sqlite3
+import stat
+import time
+
+import pytest
+
+from backend.conference.pins import RoomPins
+from backend.secrets import Sealer
+from tests.backend.wsclient import RawClient
+from tests.conference.test_conference_rooms import _conf, _wait, sites  # noqa: F401  (fixture)
+
+
+def test_room_pins_are_sealed_bound_to_the_room_and_private(tmp_path):
+    pins = RoomPins.for_state_dir(tmp_path)
+    pins.put("CF-0001", "pin-Abc123", "secret-Xyz789")
+    pins.put("CF-0002", "pin-Def456", "secret-Uvw000")
+    assert pins.get("CF-0001") == ("pin-Abc123", "secret-Xyz789")
+    text = pins.path.read_text("utf-8")
+    assert "pin-Abc123" not in text and "secret-Xyz789" not in text
+    assert stat.S_IMODE(os.stat(pins.path).st_mode) == 0o600
+    entries = json.loads(text)
+    entries["CF-0002"] = entries["CF-0001"]  # a sealed pair copied to another room does not open there
+    pins.path.write_text(json.dumps(entries), "utf-8")
+    assert pins.get("CF-0002") is None
+    other = RoomPins(pins.path, Sealer(bytes(32)))  # another key (a restored DB without its secrets.key)
+    assert other.get("CF-0001") is None
+    pins.drop("CF-0001")
+    assert pins.get("CF-0001") is None and pins.rooms() == ["CF-0002"]
+    pins.path.write_text("{not json", "utf-8")
+    assert pins.get("CF-0002") is None and pins.rooms() == []  # damaged: reported, treated as empty
+
+
+@pytest.mark.skipif(shutil.which("janus") is None, reason="Debian package janus not installed")
+async def test_open_conference_survives_backend_restarts_with_its_pin(sites, tmp_path):  # noqa: F811
+    backend, bots = sites
+    three = bots[:3]
+    officer = await RawClient.connect(backend.url, backend.token("duty_officer"))
+    try:
+        room = (await officer.command("conference.create", {"title": "防汛会商"}))["result"]["room"]
+        await officer.command("conference.invite", {"room": room, "terminals": [b.terminal for b in three]})
+        await _wait(officer, lambda: len(_conf(officer, room).get("participants", {})) == 3, "joined")
+        await officer.command("conference.layout", {"room": room, "split": 9, "mode": "fixed",
+                                                    "fixed": [three[2].terminal]})
+        pin = three[0].invite["pin"]
+    finally:
+        await officer.close()
+
+    for how, step in (("SIGTERM", 2), ("SIGKILL", 3)):
+        if how == "SIGKILL":
+            await asyncio.to_thread(backend.kill)
+        restarted = time.time()
+        await asyncio.to_thread(backend.restart)
+        officer = await RawClient.connect(backend.url, backend.token("duty_officer"))
+        try:
+            async with asyncio.timeout(60):
+                while not all(b.ups >= step for b in three):  # each site's media came up on the new Janus
+                    await asyncio.sleep(0.05)
+
+            def rejoined() -> bool:
+                conf = _conf(officer, room)
+                parts = conf.get("participants", {})
+                return conf.get("state") == "open" and (conf.get("janus") or {}).get("ok") and len(parts) == 3 \
+                    and all(p["joined"] > restarted for p in parts.values())
+            await _wait(officer, rejoined, f"after {how}: room re-created and the sites back")
+            assert _conf(officer, room)["janus"]["detail"] == "restored after a backend restart"
+            assert all(b.invite["pin"] == pin for b in three), f"after {how}: a new pin was handed out"
+            conf = _conf(officer, room)
+            assert conf["layout"]["mode"] == "fixed" and conf["layout"]["tiles"][0] == three[2].terminal
+            res = await officer.command("conference.mute", {"room": room, "participant": three[1].terminal,
+                                                            "mute": True})
+            assert res["ok"], res  # moderation works on the new Janus with the kept secret
+            await _wait(officer, lambda: _conf(officer, room)["participants"][three[1].terminal]["audio_muted"],
+                        f"after {how}: muted")
+            await officer.command("conference.mute", {"room": room, "participant": three[1].terminal,
+                                                      "mute": False})
+        finally:
+            await officer.close()
+
+    officer = await RawClient.connect(backend.url, backend.token("duty_officer"))
+    try:
+        assert (await officer.command("conference.end", {"room": room}))["ok"]
+    finally:
+        await officer.close()
+    assert RoomPins.for_state_dir(tmp_path).rooms() == []  # an ended room's pin is gone
+    # the pin is nowhere in the clear: not in the database (events, audit, state), not in any log
+    with sqlite3.connect(backend.db) as conn:
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
+            for row in conn.execute(f"SELECT * FROM [{table}]"):
+                assert pin not in json.dumps(row, default=str, ensure_ascii=False), table
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path.suffix in (".log", ".json", ".txt", ".jcfg"):
+            assert pin not in path.read_text("utf-8", errors="replace"), path
