@@ -98,6 +98,8 @@ class ConferenceService:
         await handle.request({"request": "create", "room": room.id, "description": room.record["title"][:100],
                               "secret": room.secret, "pin": room.pin, "admin_key": self.janus.room_admin_key,
                               "publishers": MAX_PUBLISHERS, "videocodec": VIDEOCODECS, "audiolevel_event": True,
+                              # "talking" after 1 s (50 packets of 20 ms) above Janus's default level (25)
+                              "audio_active_packets": 50,
                               "notify_joining": False,
                               "bitrate": 512000, "fir_freq": 10, "is_private": True})
         if room.record.get("locked"):

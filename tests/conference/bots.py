@@ -54,6 +54,23 @@ class TestPattern(VideoStreamTrack):
         return frame
 
 
+class ToneTrack(AudioStreamTrack):
+    """The site's microphone: silence, or a loud 440 Hz tone while ``loud`` (aiortc sends each packet's level in
+    the ssrc-audio-level RTP extension, which Janus averages into "talking" events)."""
+
+    def __init__(self):
+        super().__init__()
+        self.loud = False
+
+    async def recv(self):
+        frame = await super().recv()  # paced silence, 20 ms at 8 kHz
+        if self.loud:
+            n = frame.samples
+            t = (np.arange(n) + frame.pts) / frame.sample_rate
+            frame.planes[0].update((np.sin(2 * np.pi * 440 * t) * 16000).astype("<i2").tobytes())
+        return frame
+
+
 class Bot:
     """One site.
 
@@ -62,10 +79,12 @@ class Bot:
         connected: set once Janus reports the peer connection up.  closed: set when it left or was kicked.
         events: every plugin event it received.  joined_error: the JanusError that refused its join, if any.
         hand_up: send {"type": "hand", "up": true} to the backend through the agent channel.
+        mic: its ToneTrack (``bot.mic.loud = True``: the site talks).
     """
 
     def __init__(self, terminal: str, name: str, seed: int = 1):
         self.terminal, self.name, self.seed = terminal, name, seed
+        self.mic = ToneTrack()
         self.connected = asyncio.Event()
         self.closed = asyncio.Event()
         self.invited = asyncio.Event()
@@ -122,6 +141,7 @@ class Bot:
 
     # -- media --------------------------------------------------------------------------------------
     async def join(self, janus: str, room: str, pin: str) -> None:
+        loud = self.mic.loud
         self._client = await JanusClient(janus).connect()
         session = await self._client.create_session()
         self._handle = handle = await session.attach("janus.plugin.videoroom", opaque_id=self.terminal)
@@ -135,7 +155,9 @@ class Bot:
             raise
         self._tasks.append(asyncio.create_task(self._listen(handle)))
         self._pc = pc = RTCPeerConnection()
-        pc.addTrack(AudioStreamTrack())
+        self.mic = ToneTrack()  # a fresh track per peer connection (a rejoin after a restart), as loud as before
+        self.mic.loud = loud
+        pc.addTrack(self.mic)
         pc.addTrack(TestPattern(self.seed))
         await pc.setLocalDescription(await pc.createOffer())  # aiortc gathers every candidate here
         _data, jsep = await handle.message({"request": "publish", "audio": True, "video": True},
