@@ -94,11 +94,25 @@ async def for_consultation(core: Core, user: User, consultation: dict, incident:
             "detail": f"{len(failed)} of {len(targets)} sites not reached" if failed else ""}
 
 
+def _port_range(text: str) -> str:
+    from backend.conference.ports import parse_range
+    try:
+        parse_range(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("conferences (Janus)")
     g.add_argument("--no-conference", action="store_true", help="no conference engine")
     g.add_argument("--janus-bin", default=None, help="the janus binary (default /usr/bin/janus)")
     g.add_argument("--janus-rtp-ports", default="20000-40000", metavar="MIN-MAX", help="Janus media port range")
+    g.add_argument("--conference-rtp-ports", default="42000-42999", type=_port_range, metavar="MIN-MAX",
+                   help="UDP ports for participants' video forwarded to the relay (reserved machine-wide, so "
+                        "backends sharing a range never clash)")
+    g.add_argument("--conference-feed-ports", default="43000-43999", type=_port_range, metavar="MIN-MAX",
+                   help="UDP ports for cameras fed into conferences (Janus streaming mountpoints)")
     g.add_argument("--janus-prestart", action="store_true",
                    help="start Janus with the backend rather than at the first conference")
     g.add_argument("--conference-terminals", default=None, metavar="FILE",
@@ -142,7 +156,9 @@ async def start(core: Core, args: argparse.Namespace) -> Any:
     from backend.conference.wall_follow import WallFollower
     peers = media_actions.load_peers(args.conference_peers) if getattr(args, "conference_peers", None) else {}
     media = ConferenceMedia(core, service, sdp_dir=state_dir / "sdp", converted_dir=state_dir / "converted",
-                            feed_url=media_actions.feed_url_maker(core), peers=peers)
+                            feed_url=media_actions.feed_url_maker(core), peers=peers,
+                            out_ports=getattr(args, "conference_rtp_ports", "42000-42999"),
+                            in_ports=getattr(args, "conference_feed_ports", "43000-43999"))
     _MEDIA[id(core)] = media
     follower = WallFollower(core)
     await media.start()

@@ -17,10 +17,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import socket
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from backend.conference.ports import PortError, PortPool  # noqa: F401  (PortPool: re-exported for callers)
 from backend.core import Change
 
 log = logging.getLogger(__name__)
@@ -56,30 +56,6 @@ def sdp_text(port: int, codec: str, pt: int = PAYLOAD_TYPE, host: str = "127.0.0
     if codec == "h264":
         lines.insert(-1, f"a=fmtp:{pt} packetization-mode=1")
     return "\r\n".join(lines) + "\r\n"
-
-
-class PortPool:
-    """Even UDP ports (RTP; RTCP would take the odd one after) from a range, checked free by binding."""
-
-    def __init__(self, low: int = 42000, high: int = 42999, host: str = "127.0.0.1"):
-        self.low, self.high, self.host = low + (low % 2), high, host
-        self._used: set[int] = set()
-
-    def take(self) -> int:
-        for port in range(self.low, self.high, 2):
-            if port in self._used:
-                continue
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                try:
-                    s.bind((self.host, port))
-                except OSError:
-                    continue
-            self._used.add(port)
-            return port
-        raise MediaError(f"no free even UDP port left in {self.low}-{self.high}")
-
-    def give_back(self, port: int) -> None:
-        self._used.discard(port)
 
 
 @dataclass(frozen=True)
@@ -189,7 +165,10 @@ class MediaOut:
             if not mid or not codec:
                 found_mid, found_codec = await self._publisher_stream(room, participant, secret)
                 mid, codec = mid or found_mid, codec or found_codec or "h264"
-            port = self.ports.take()
+            try:
+                port = self.ports.take()
+            except PortError as exc:
+                raise MediaError(f"{room}/{participant}: {exc}") from None
             try:
                 sdp_path = self.sdp_dir / f"{sid}.sdp"
                 tmp = sdp_path.with_suffix(".tmp")

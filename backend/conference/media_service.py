@@ -19,7 +19,8 @@ from typing import Any
 from backend.conference import recording
 from backend.conference.cascade import Cascade, CascadeError
 from backend.conference.janus_api import JanusClient, JanusError
-from backend.conference.media import MediaError, MediaIn, MediaOut, PortPool, source_id
+from backend.conference.media import MediaError, MediaIn, MediaOut, source_id
+from backend.conference.ports import PortError, PortPool
 from backend.conference.warm import Warmer
 from backend.core import CommandError
 
@@ -34,7 +35,7 @@ class ConferenceMedia:
     {room: {camera: mountpoint}}, recording {room: {"on", "dir", "segment"}}, peers (cascade peers by id)."""
 
     def __init__(self, core, service, *, sdp_dir: Path, converted_dir: Path, feed_url=None,
-                 peers: dict[str, dict] | None = None):
+                 peers: dict[str, dict] | None = None, out_ports: str = "42000-42999", in_ports: str = "43000-43999"):
         self.core, self.service = core, service
         self.sdp_dir, self.converted_dir = Path(sdp_dir), Path(converted_dir)
         self.feed_url = feed_url  # async camera id -> relay play URL (video in)
@@ -47,8 +48,9 @@ class ConferenceMedia:
         self.recording: dict[str, dict] = {}
         self.cascades: dict[str, dict[str, Any]] = {}   # room -> {"peer", "lower_room", "links": {pub: link}}
         self.conversions: set[asyncio.Task] = set()
-        self._ports = PortPool()
-        self._in_ports = PortPool(43000, 43999)
+        # reserved machine-wide (ports.py): another backend with the same ranges gets other ports
+        self._ports = PortPool.from_range(out_ports)
+        self._in_ports = PortPool.from_range(in_ports)
         self._lock = asyncio.Lock()
         self._kick = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -76,6 +78,8 @@ class ConferenceMedia:
             await self.feeds_in.close()
         for client, _ in self._peer_clients.values():
             await client.close()
+        self._ports.close()
+        self._in_ports.close()
 
     async def _handles(self) -> tuple[MediaOut, MediaIn]:
         """MediaOut/MediaIn on handles of the service's current Janus session (attached once per session)."""
@@ -199,7 +203,7 @@ class ConferenceMedia:
                 try:
                     await feeds.publish(mountpoint, url, description=str(self.core.get("cameras", camera).get(
                         "name", camera))[:100], pin=room.pin)
-                except JanusError as exc:
+                except (JanusError, PortError) as exc:
                     raise CommandError("unavailable", f"camera {camera} not fed into {room.id}: {exc}") from None
                 self.wanted_in.setdefault(room.id, {})[camera] = mountpoint
                 await self._publish_media(room)
