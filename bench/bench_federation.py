@@ -18,13 +18,14 @@ import time
 from pathlib import Path
 
 from common import figure, percentile, write_result
+from fed_trace import CatchUpTrace
 
 from tests.federation.cluster import HUB, Cluster, produce, wait_for
 
 RATE = 1_000.0
 
 
-async def run(seconds: float, outage: float) -> list[dict]:
+async def run(seconds: float, outage: float, trace: bool = False) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="cc-bench-fed-", dir="/var/tmp") as tmp:
         cluster = await Cluster(Path(tmp)).start(keep_lags=1_000_000)
         try:
@@ -51,11 +52,14 @@ async def run(seconds: float, outage: float) -> list[dict]:
             await asyncio.sleep(max(0.0, outage - (time.monotonic() - t0)))
             behind_up, behind_down = m - _count(cluster.hub, "alerts", "a-B"), m - _count(a, "tasks", f"{HUB}-U")
             assert behind_up == m and behind_down == m, "the link was not cut"
-            await cluster.restore("a")
             back = time.monotonic()
+            tracer = await CatchUpTrace(cluster, "a", m, m).start(back) if trace else None
+            await cluster.restore("a")
             await wait_for(lambda: _has(cluster.hub, "alerts", "a-B", m) and _has(a, "tasks", f"{HUB}-U", m),
                            300, "catch-up", interval=0.05)
             catch_up = time.monotonic() - back
+            if tracer is not None:
+                print(await tracer.stop(catch_up), flush=True)
             assert _count(cluster.hub, "alerts", "a-B") == m and _count(a, "tasks", f"{HUB}-U") == m
             rss = {c.id: c.server.rss_kib() for c in (cluster.hub, *cluster.leaves.values())}
         finally:
@@ -89,8 +93,9 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--outage", type=float, default=60.0)
+    ap.add_argument("--trace", action="store_true", help="print where the catch-up time goes")
     args = ap.parse_args(argv)
-    figures = asyncio.run(run(args.seconds, args.outage))
+    figures = asyncio.run(run(args.seconds, args.outage, args.trace))
     write_result("federation", figures, notes=(
         f"hub + 2 leaves on one {__import__('os').cpu_count()}-core machine shared with other work; "
         f"{RATE:.0f} events/s from each leaf up and from the hub down to both; lag = receiver commit − source "

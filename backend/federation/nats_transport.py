@@ -5,8 +5,10 @@ Hub (domain "hub"):  stream DOWN  (subjects fed.down.<centre>) — what the city
 Leaf (domain <id>):  stream UP_<id>   (subject fed.up.<id>) — its own events;
                      stream DOWN_<id> (no subjects) sourcing DOWN filtered to fed.down.<id> from $JS.hub.API.
 Each centre applies its in-stream (hub: UP, leaf: DOWN_<id>) through a durable pull consumer "apply"
-(ack-all, acked after the local commit). Publishes carry Nats-Msg-Id (the eid, + target down) so a
-republished event is stored once.
+(ack-all, acked after the local commit). Consecutive events of a source (and target) travel packed in
+one broker message (a JSON list, up to PACK_MESSAGES): far fewer messages to store, source, fetch and ack
+during a catch-up. Publishes carry Nats-Msg-Id (the pack's first eid and last seq, + target down) so a
+republished pack is stored once; anything else repeated is skipped by the consumer's cursor.
 """
 from __future__ import annotations
 
@@ -18,13 +20,17 @@ from nats.js import api
 from nats.js.errors import NotFoundError
 
 from backend.federation.natsd import HUB_DOMAIN, http_get_json
-from backend.federation.transport import CENTRE_ID, Delivery, FederationError, FedMessage, LinkInfo, Transport
+from backend.federation.transport import (CENTRE_ID, Delivery, FederationError, FedMessage, LinkInfo, Transport,
+                                          decode_pack, encode_pack)
 
 log = logging.getLogger(__name__)
 
 DURABLE = "apply"
 MAX_AGE_S = 90 * 86400  # a sub-centre offline this long must be re-seeded
 PUBLISH_WINDOW = 256  # JetStream publishes in flight at once (acks awaited in order)
+PACK_MESSAGES = 200  # consecutive events of one source (and target) in one broker message, at most
+PACK_BYTES = 256 * 1024  # and at most this much JSON (the server's max_payload is 1 MiB)
+FETCH_PACKS = 64  # broker messages per pull request
 
 
 class NatsTransport(Transport):
@@ -74,7 +80,7 @@ class NatsTransport(Transport):
         if self.monitor is not None:
             self._watcher = asyncio.create_task(self._watch_links(), name=f"fed-link-watch-{self.centre}")
 
-    async def _watch_links(self, interval: float = 0.5) -> None:
+    async def _watch_links(self, interval: float = 0.2) -> None:
         """Restart the sourcing over a link as soon as the link is back (see ``resource``)."""
         while True:
             try:
@@ -148,18 +154,21 @@ class NatsTransport(Transport):
         if not info.state.messages:
             return 0
         raw = await self._js.get_msg(self._out_stream, seq=info.state.last_seq)
-        return FedMessage.decode(raw.data).seq
+        return decode_pack(raw.data)[-1].seq
 
     async def publish(self, messages: list[FedMessage]) -> None:
-        for start in range(0, len(messages), PUBLISH_WINDOW):
+        packs = [part for pack in _packs(messages) for part in _encoded(pack)]
+        for start in range(0, len(packs), PUBLISH_WINDOW):
             futures = []
-            for m in messages[start:start + PUBLISH_WINDOW]:  # sent in this order on one connection
+            for pack, raw in packs[start:start + PUBLISH_WINDOW]:  # sent in this order on one connection
+                first, last = pack[0], pack[-1]
+                msg_id = first.eid if len(pack) == 1 else f"{first.eid}..{last.seq}"
                 if self.is_hub:
-                    subject, msg_id = f"fed.down.{m.target}", f"{m.eid}>{m.target}"
+                    subject, msg_id = f"fed.down.{first.target}", f"{msg_id}>{first.target}"
                 else:
-                    subject, msg_id = f"fed.up.{self.centre}", m.eid
+                    subject = f"fed.up.{self.centre}"
                 futures.append(await self._js.publish_async(
-                    subject, m.encode(), stream=self._out_stream, headers={"Nats-Msg-Id": msg_id}))
+                    subject, raw, stream=self._out_stream, headers={"Nats-Msg-Id": msg_id}))
             done = await asyncio.wait_for(asyncio.gather(*futures, return_exceptions=True), 30)
             failed = next((r for r in done if isinstance(r, BaseException)), None)
             if failed is not None:
@@ -167,14 +176,16 @@ class NatsTransport(Transport):
 
     # -- in ----------------------------------------------------------------------------------------
     async def fetch(self, max_messages: int, timeout: float) -> list[Delivery]:
+        """Up to ``FETCH_PACKS`` broker messages; each pack becomes one Delivery per message, all with the
+        pack's handle (acking the last one acks the pack and everything before it: ack-all)."""
         try:
-            msgs = await self._sub.fetch(max_messages, timeout=timeout)
+            msgs = await self._sub.fetch(max(1, min(max_messages, FETCH_PACKS)), timeout=timeout)
         except (nats.errors.TimeoutError, asyncio.TimeoutError):
             return []
         out = []
         for raw in msgs:
             try:
-                out.append(Delivery(FedMessage.decode(raw.data), raw))
+                out.extend(Delivery(m, raw) for m in decode_pack(raw.data))
             except FederationError as exc:
                 out.append(Delivery(None, raw, str(exc)))
         return out
@@ -221,6 +232,30 @@ class NatsTransport(Transport):
 
     def _peers(self) -> list[str]:
         return list(self._leaves) if self.is_hub else [self.hub_centre]
+
+
+def _packs(messages: list[FedMessage]) -> list[list[FedMessage]]:
+    """Consecutive messages of the same target grouped into packs of at most PACK_MESSAGES (order kept
+    within a target); the packs ordered by their last seq, so the stream's last message holds the highest
+    seq sent."""
+    packs: list[list[FedMessage]] = []
+    open_pack: dict[str, list[FedMessage]] = {}
+    for m in messages:
+        current = open_pack.get(m.target)
+        if current is None or len(current) >= PACK_MESSAGES:
+            current = open_pack[m.target] = []
+            packs.append(current)
+        current.append(m)
+    return sorted(packs, key=lambda p: p[-1].seq)
+
+
+def _encoded(pack: list[FedMessage]) -> list[tuple[list[FedMessage], bytes]]:
+    """The pack as JSON, halved until each part is at most PACK_BYTES (a single message may be larger)."""
+    raw = encode_pack(pack)
+    if len(raw) <= PACK_BYTES or len(pack) == 1:
+        return [(pack, raw)]
+    half = len(pack) // 2
+    return _encoded(pack[:half]) + _encoded(pack[half:])
 
 
 def _durable() -> dict:

@@ -19,6 +19,7 @@ from backend.children import die_with_parent
 log = logging.getLogger(__name__)
 
 HUB_DOMAIN = "hub"
+LEAF_RECONNECT = "250ms"  # a leaf retries its hub link this often (nats-server default 1 s): part of catch-up
 
 
 def nats_server_binary() -> str:
@@ -68,7 +69,7 @@ class NodeConfig:
             # no_advertise: leaves keep to the url they were given (a gateway, a proxy), not the hub's own
             conf["leafnodes"] = {"host": self.host, "port": self.leaf_listen, "no_advertise": True}
         elif self.hub_urls:
-            conf["leafnodes"] = {"reconnect": "1s", "remotes": [{"urls": list(self.hub_urls)}]}
+            conf["leafnodes"] = {"reconnect": LEAF_RECONNECT, "remotes": [{"urls": list(self.hub_urls)}]}
         return json.dumps(conf, indent=2)
 
 

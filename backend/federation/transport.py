@@ -37,16 +37,23 @@ class FedMessage:
     def eid(self) -> str:
         return f"{self.src}-{self.seq}"
 
+    def as_dict(self) -> dict:
+        return {"eid": self.eid, "src": self.src, "seq": self.seq, "entity": self.entity, "op": self.op,
+                "key": self.key, "data": self.data, "owner": self.owner, "ts": self.ts, "target": self.target}
+
     def encode(self) -> bytes:
-        return json.dumps({"eid": self.eid, "src": self.src, "seq": self.seq, "entity": self.entity,
-                           "op": self.op, "key": self.key, "data": self.data, "owner": self.owner,
-                           "ts": self.ts, "target": self.target},
-                          ensure_ascii=False, separators=(",", ":")).encode()
+        return json.dumps(self.as_dict(), ensure_ascii=False, separators=(",", ":")).encode()
 
     @classmethod
     def decode(cls, raw: bytes) -> "FedMessage":
         try:
-            d = json.loads(raw)
+            return cls._from_dict(json.loads(raw))
+        except ValueError as exc:
+            raise FederationError(f"federation message not understood ({type(exc).__name__}: {exc})") from None
+
+    @classmethod
+    def _from_dict(cls, d: dict) -> "FedMessage":
+        try:
             msg = cls(src=d["src"], seq=int(d["seq"]), entity=d["entity"], op=d["op"], key=d["key"],
                       data=d.get("data"), owner=d.get("owner") or d["src"], ts=float(d.get("ts") or 0.0),
                       target=d.get("target") or "")
@@ -56,6 +63,27 @@ class FedMessage:
                 (msg.op == "upsert" and not isinstance(msg.data, dict)) or not isinstance(msg.key, str):
             raise FederationError(f"federation message {msg.eid}: bad src, op, key or data")
         return msg
+
+
+def encode_pack(messages: list[FedMessage]) -> bytes:
+    """Several consecutive messages of one source (and one target) as one broker message: a JSON list."""
+    return json.dumps([m.as_dict() for m in messages], ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def decode_pack(raw: bytes) -> list[FedMessage]:
+    """A broker message → its messages, in order: a JSON list (a pack) or one object (a single message)."""
+    try:
+        d = json.loads(raw)
+    except ValueError as exc:
+        raise FederationError(f"federation message not understood ({type(exc).__name__}: {exc})") from None
+    if isinstance(d, dict):
+        return [FedMessage._from_dict(d)]
+    if not isinstance(d, list) or not d or not all(isinstance(x, dict) for x in d):
+        raise FederationError("federation message not understood: expected an object or a non-empty list")
+    out = [FedMessage._from_dict(x) for x in d]
+    if len({m.src for m in out}) != 1 or any(b.seq <= a.seq for a, b in zip(out, out[1:])):
+        raise FederationError(f"federation pack {out[0].eid}: mixes sources or is not in seq order")
+    return out
 
 
 @dataclass

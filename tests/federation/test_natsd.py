@@ -41,3 +41,40 @@ def test_bad_setup_is_named(tmp_path):
         FedMessage.decode(b"{not json")
     with pytest.raises(FederationError, match="bad src"):
         FedMessage.decode(b'{"src":"A B","seq":1,"entity":"alerts","op":"upsert","key":"k","data":{}}')
+
+
+def test_packs_keep_order_per_target_and_split_by_size():
+    from backend.federation import nats_transport as nt
+    from backend.federation.transport import decode_pack, encode_pack
+
+    def msg(seq, target="", size=10):
+        return FedMessage("city", seq, "tasks", "upsert", f"k{seq}", {"x": "y" * size}, "city", 1.0, target)
+
+    many = [msg(s, t) for s in range(1, 451) for t in ("a", "b")]
+    packs = nt._packs(many)
+    for t in ("a", "b"):  # every target's messages, in order, in packs of at most PACK_MESSAGES
+        mine = [p for p in packs if p[0].target == t]
+        assert all(m.target == t for p in mine for m in p) and all(len(p) <= nt.PACK_MESSAGES for p in mine)
+        assert [m.seq for p in mine for m in p] == list(range(1, 451))
+    assert packs[-1][-1].seq == 450  # the stream's last message holds the highest seq (the outbox cursor)
+    big = [msg(s, size=60_000) for s in range(1, 11)]
+    parts = nt._encoded(big)
+    assert len(parts) > 1 and all(len(raw) <= nt.PACK_BYTES for _p, raw in parts)
+    assert [m for p, raw in parts for m in decode_pack(raw)] == big
+    assert decode_pack(many[0].encode()) == [many[0]]  # a single message (the earlier format) still reads
+    assert decode_pack(encode_pack(many[0:6:2])) == many[0:6:2]
+
+
+def test_bad_packs_are_named():
+    from backend.federation.transport import decode_pack, encode_pack
+
+    def msg(src, seq):
+        return FedMessage(src, seq, "alerts", "upsert", "k", {}, src, 1.0)
+
+    with pytest.raises(FederationError, match="mixes sources or is not in seq order"):
+        decode_pack(encode_pack([msg("a", 2), msg("a", 1)]))
+    with pytest.raises(FederationError, match="mixes sources"):
+        decode_pack(encode_pack([msg("a", 1), msg("b", 2)]))
+    for raw in (b"[]", b"[1, 2]", b'"text"'):
+        with pytest.raises(FederationError, match="not understood"):
+            decode_pack(raw)
