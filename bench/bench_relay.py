@@ -100,6 +100,7 @@ def bench_cost(rtsp: RtspServer) -> list[dict]:
     cams = [{"id": f"b{i:02d}", "url": u} for i, u in enumerate(urls, 1)]
     bare1 = bare_pulls(urls)
     runs = {batch: relay_under_load(rtsp, cams, batch) for batch in (40, 100)}
+    floors = {engine: fanout_floor(urls, engine) for engine in ("python", "gst")}
     bare2 = bare_pulls(urls)
     base_cpu, base_rss = (bare1[0] + bare2[0]) / 2, (bare1[1] + bare2[1]) / 2
     spread = dict(bare_cpu_pct_runs=[round(bare1[0], 2), round(bare2[0], 2)])
@@ -116,6 +117,16 @@ def bench_cost(rtsp: RtspServer) -> list[dict]:
         rows.append(figure(f"latency added by the relay: p50{tag}", _r(median(lat)), "ms", "<= 50",
                            frames=len(lat), load="16 cameras, 16 viewers"))
         rows.append(figure(f"latency added by the relay: p95{tag}", _r(percentile(lat, 95)), "ms", "<= 50"))
+    names = {"python": "minimal Python forwarder (read + send only, batch 40 ms)",
+             "gst": "GStreamer fan-out (fdsrc ! multifdsink, C)"}
+    for engine, own in floors.items():
+        if own is None:
+            rows.append(figure(f"floor: {names[engine]} / bare ffmpeg pulls", None, "ratio",
+                               note="python3-gi with GStreamer not available"))
+            continue
+        ratio = round((base_cpu + own) / base_cpu, 3)
+        rows.append(figure(f"floor: {names[engine]} / bare ffmpeg pulls", ratio, "ratio", None, round(base_cpu, 2),
+                           ratio, forwarder_cpu_pct=round(own, 2), **spread))
     return rows
 
 
@@ -133,6 +144,84 @@ while True:
         if not key.fileobj.recv(1 << 16):
             sel.unregister(key.fileobj)
 """
+
+
+# The floor of any fan-out, for comparison with the relay: the same 16 pulls, each written into a pipe that a
+# minimal forwarder reads and sends to its viewer and does nothing else (no TS parsing, GOP cache, health, tokens).
+_FORWARDER_PY = """
+import json, os, select, socket, subprocess, sys, time
+cmds, interval = json.loads(sys.argv[1]), float(sys.argv[2])
+srv = socket.create_server(("127.0.0.1", 0)); print(srv.getsockname()[1], flush=True)
+conns = {}
+while len(conns) < len(cmds):
+    c, _ = srv.accept(); req = c.recv(4096).decode(); conns[int(req.split()[1].strip("/"))] = c
+ep, out, procs = select.epoll(), {}, []
+for i, cmd in enumerate(cmds):
+    r, w = os.pipe(); os.set_blocking(r, False)
+    procs.append(subprocess.Popen(cmd, stdout=w, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)); os.close(w)
+    ep.register(r, select.EPOLLIN); out[r] = conns[i]
+buf = bytearray(1 << 20); mv = memoryview(buf); last = 0.0
+print("running", flush=True)
+while True:
+    events = ep.poll()
+    for fd, _ in events:
+        n = os.readv(fd, [buf])
+        if n:
+            out[fd].send(mv[:n])
+    last = time.monotonic()
+    if len(events) >= 2:  # batch like the relay's pump under load
+        time.sleep(max(0.0, last + interval - time.monotonic()))
+"""
+_FORWARDER_GST = """
+import json, os, socket, subprocess, sys
+import gi; gi.require_version("Gst", "1.0"); from gi.repository import Gst, GLib
+Gst.init(None)
+cmds = json.loads(sys.argv[1])
+srv = socket.create_server(("127.0.0.1", 0)); print(srv.getsockname()[1], flush=True)
+conns, pipelines = {}, []
+while len(conns) < len(cmds):
+    c, _ = srv.accept(); req = c.recv(4096).decode(); conns[int(req.split()[1].strip("/"))] = c
+for i, cmd in enumerate(cmds):
+    r, w = os.pipe()
+    subprocess.Popen(cmd, stdout=w, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL); os.close(w)
+    pl = Gst.parse_launch(f"fdsrc fd={r} blocksize=1048576 ! multifdsink name=out sync-method=latest-keyframe")
+    pl.set_state(Gst.State.PLAYING); pl.get_by_name("out").emit("add", conns[i].fileno()); pipelines.append(pl)
+print("running", flush=True)
+GLib.MainLoop().run()
+"""
+
+
+def fanout_floor(urls: list[str], engine: str) -> float | None:
+    """CPU % of one core of a minimal forwarder process alone (its ffmpeg children excluded), 1 viewer a camera."""
+    if engine == "gst":
+        python = "/usr/bin/python3"
+        probe = subprocess.run([python, "-c", "import gi; gi.require_version('Gst', '1.0')"],
+                               capture_output=True)
+        if probe.returncode:
+            return None
+        script = _FORWARDER_GST
+    else:
+        python, script = sys.executable, _FORWARDER_PY
+    cmds = json.dumps([ffmpeg_command(u) for u in urls])
+    fwd = subprocess.Popen([python, "-c", script, cmds, "0.04"], stdout=subprocess.PIPE, text=True,
+                           stdin=subprocess.DEVNULL)
+    viewers = None
+    try:
+        port = int(fwd.stdout.readline())
+        viewers = subprocess.Popen([sys.executable, "-c", _VIEWERS, str(port), *[f"/{i}" for i in range(len(urls))]],
+                                   stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+        viewers.stdout.readline()
+        fwd.stdout.readline()
+        time.sleep(5)
+        return measure(lambda: [psutil.Process(fwd.pid)], SAMPLE_S)[0]
+    finally:
+        for p in psutil.Process(fwd.pid).children(recursive=True) if fwd.poll() is None else []:
+            p.kill()
+        fwd.kill()
+        fwd.wait()
+        if viewers is not None:
+            viewers.kill()
+            viewers.wait()
 
 
 def viewer_process(relay: RelayProc, cam_ids: list[str]) -> subprocess.Popen:

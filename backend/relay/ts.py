@@ -6,7 +6,8 @@ Only the packets that start a payload unit are looked at beyond their header byt
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from typing import NamedTuple
 
 PACKET = 188
 SYNC = 0x47
@@ -15,8 +16,10 @@ _H264_KEY = {5, 7}  # IDR slice, SPS
 _HEVC_KEY = {16, 17, 18, 19, 20, 21, 32, 33}  # IRAP slices, VPS, SPS
 
 
-@dataclass(frozen=True)
-class FrameStart:
+_PUSI = re.compile(rb"[\x40-\x7f\xc0-\xff]")  # a header's second byte with payload_unit_start set
+
+
+class FrameStart(NamedTuple):  # a tuple: made ~25 times a second per camera, on the relay's hot path
     """A video PES starts in packet ``index`` of the aligned chunk; ``key``: it is a keyframe."""
 
     index: int
@@ -108,17 +111,18 @@ class TsScanner:
 
     def _scan(self, chunk: bytes) -> list[FrameStart]:
         frames = []
-        for index, b1 in enumerate(chunk[1::PACKET]):  # a C-level slice; Python looks at one byte a packet
-            if not b1 & 0x40:
-                continue
-            pid = ((b1 & 0x1F) << 8) | chunk[index * PACKET + 2]
-            pkt = chunk[index * PACKET:(index + 1) * PACKET]
-            if pid == 0:
-                self._on_pat(pkt)
+        # Python looks only at packets that start a payload unit (a frame, a PAT/PMT): the regex finds their
+        # header bytes in a C-level strided slice of the chunk
+        for match in _PUSI.finditer(chunk[1::PACKET]):
+            index = match.start()
+            at = index * PACKET
+            pid = ((chunk[at + 1] & 0x1F) << 8) | chunk[at + 2]
+            if pid == self.video_pid:
+                frames.append(FrameStart(index, self._is_key(chunk[at:at + PACKET])))
+            elif pid == 0:
+                self._on_pat(chunk[at:at + PACKET])
             elif pid == self.pmt_pid:
-                self._on_pmt(pkt)
-            elif pid == self.video_pid:
-                frames.append(FrameStart(index, self._is_key(pkt)))
+                self._on_pmt(chunk[at:at + PACKET])
         return frames
 
     def _on_pat(self, pkt: bytes) -> None:
