@@ -1,7 +1,8 @@
 """Backend feature (backend/features.py): this centre in the federation, as hub (city) or leaf (sub-centre).
 
     cc-backend --centre city --fed-role hub  --fed-centres centres.json --fed-leaf-port 7422
-    cc-backend --centre qx   --fed-role leaf --fed-hub nats-leaf://city-host:7422 --fed-parent city
+    cc-backend --centre qx   --fed-role leaf --fed-hub nats-leaf://city-host:7422 --fed-parent city \
+               --fed-tls-dir /srv/cc/qx-bundle      (the city's <state>/federation/pki/leaves/qx/, copied)
 
 Starts this centre's nats-server (config and JetStream files next to the store; or uses --fed-nats-url),
 the replication engine, the ownership guard and the link monitor; registers federation.escalate, .assign
@@ -12,9 +13,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import secrets
 from pathlib import Path
 
-from backend.federation import actions
+from backend.federation import actions, pki
 from backend.federation.engine import Replicator
 from backend.federation.links import LEVELS, Centre, LinkMonitor, parse_centres
 from backend.federation.nats_transport import NatsTransport
@@ -42,6 +44,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--fed-nats-port", type=int, default=0, help="client port of this centre's nats-server")
     g.add_argument("--fed-nats-url", default="", help="use this running NATS server instead of starting one")
     g.add_argument("--fed-nats-host", default="127.0.0.1", help=argparse.SUPPRESS)
+    g.add_argument("--fed-tls-dir", default="", metavar="DIR",
+                   help="hub: the federation CA, leaf-port certificate and the sub-centres' link bundles "
+                        "(default <state>/federation/pki, created on first start; bundle of centre X: "
+                        "DIR/leaves/X/); leaf: the bundle the city issued it (ca.pem, cert.pem, key.pem, "
+                        "password). Leaf links are TLS with a certificate of the federation CA and a per-centre "
+                        "password; each sub-centre may publish only its own JetStream traffic")
+    g.add_argument("--fed-tls-cert", default="", metavar="PEM", help="use this certificate instead of the issued one")
+    g.add_argument("--fed-tls-key", default="", metavar="PEM", help="its private key")
+    g.add_argument("--fed-tls-ca", default="", metavar="PEM",
+                   help="hub: the CA leaf certificates must be signed by; leaf: the CA of the hub's certificate")
+    g.add_argument("--fed-san", action="append", default=[], metavar="NAME",
+                   help="hub: a host name or address leaves use to reach it (in its certificate; repeatable)")
+    g.add_argument("--fed-insecure", action="store_true",
+                   help="leaf links without TLS and passwords (a lab on one machine only)")
+
+
+def secure_links(config, args: argparse.Namespace, state_dir: Path, leaves: list[str]) -> None:
+    """TLS and credentials on the leaf links (see backend/federation/pki.py)."""
+    if config.leaf_listen is not None:
+        folder = Path(args.fed_tls_dir) if args.fed_tls_dir else state_dir / "pki"
+        files = pki.hub_pki(folder, list(args.fed_san))
+        if args.fed_tls_cert or args.fed_tls_key or args.fed_tls_ca:
+            files = pki.TlsFiles(Path(args.fed_tls_cert or files.cert), Path(args.fed_tls_key or files.key),
+                                 Path(args.fed_tls_ca or files.ca)).check()
+        for centre in leaves:
+            pki.issue(folder, centre)
+        config.tls = files
+        config.leaf_users = {c: pw for c, pw in pki.leaf_passwords(folder).items() if c in leaves}
+        config.local_password = secrets.token_urlsafe(24)
+        return
+    if not args.fed_tls_dir:
+        raise FederationError("--fed-role leaf needs --fed-tls-dir: the bundle the city issued this centre "
+                              "(<city state>/federation/pki/leaves/<id>/), or --fed-insecure for a lab")
+    bundle = pki.load_bundle(Path(args.fed_tls_dir), cert=args.fed_tls_cert, key=args.fed_tls_key,
+                             ca=args.fed_tls_ca)
+    config.tls, config.leaf_password = bundle.files, bundle.password
 
 
 async def start(core, args: argparse.Namespace):
@@ -74,6 +112,10 @@ async def start(core, args: argparse.Namespace):
         else:
             config = leaf_config(state_dir, core.centre, args.fed_hub, port=args.fed_nats_port,
                                  host=args.fed_nats_host)
+        if not args.fed_insecure:
+            secure_links(config, args, state_dir, [c.id for c in peers] if is_hub else [])
+        else:
+            log.warning("federation: leaf links WITHOUT TLS and passwords (--fed-insecure)")
         server = await NatsServer(config, state_dir).start()
         url, monitor = server.url, server.monitor_url
     transport = NatsTransport(core.centre, url, is_hub=is_hub, hub_centre=parent, monitor=monitor,

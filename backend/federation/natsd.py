@@ -14,11 +14,15 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from urllib.parse import quote
+
 from backend.children import die_with_parent
+from backend.federation.pki import TlsFiles
 
 log = logging.getLogger(__name__)
 
 HUB_DOMAIN = "hub"
+LOCAL_USER = "cc-engine"
 LEAF_RECONNECT = "250ms"  # a leaf retries its hub link this often (nats-server default 1 s): part of catch-up
 
 
@@ -57,6 +61,11 @@ class NodeConfig:
     leaf_listen: int | None = None
     hub_urls: list[str] = field(default_factory=list)
     max_file_store: str = "1G"
+    tls: "TlsFiles | None" = None  # hub: leaf-port certificate + the CA leaves must be signed by; leaf: its own
+    leaf_users: dict[str, str] = field(default_factory=dict)  # hub: sub-centre id → leaf-link password
+    leaf_password: str = ""  # leaf: its leaf-link password (user = its centre id)
+    local_password: str = ""  # hub with leaf_users: our engine's password on the client port
+    extra: dict = field(default_factory=dict)  # merged into the config (e.g. {"trace": true} when debugging)
 
     def text(self) -> str:
         # JSON is a subset of the NATS config syntax: no quoting mistakes possible.
@@ -67,10 +76,50 @@ class NodeConfig:
         }
         if self.leaf_listen is not None:
             # no_advertise: leaves keep to the url they were given (a gateway, a proxy), not the hub's own
-            conf["leafnodes"] = {"host": self.host, "port": self.leaf_listen, "no_advertise": True}
+            conf["leafnodes"] = leaf = {"host": self.host, "port": self.leaf_listen, "no_advertise": True}
+            if self.tls is not None:  # verify: a leaf without a certificate of our CA is refused
+                leaf["tls"] = {"cert_file": str(self.tls.cert), "key_file": str(self.tls.key),
+                               "ca_file": str(self.tls.ca), "verify": True, "timeout": 5}
+            if self.leaf_users:
+                # the server's users (leaf links authenticate as them when leafnodes has no authorization
+                # of its own): each sub-centre with its permissions; our own engine as LOCAL_USER
+                conf["authorization"] = {"timeout": 5, "users": [
+                    {"user": LOCAL_USER, "password": self.local_password}] + [
+                    {"user": c, "password": pw, **leaf_permissions(c)} for c, pw in sorted(self.leaf_users.items())]}
         elif self.hub_urls:
-            conf["leafnodes"] = {"reconnect": LEAF_RECONNECT, "remotes": [{"urls": list(self.hub_urls)}]}
+            remote: dict = {"urls": list(self.hub_urls)}
+            if self.tls is not None:
+                remote["tls"] = {"cert_file": str(self.tls.cert), "key_file": str(self.tls.key),
+                                 "ca_file": str(self.tls.ca), "timeout": 5}
+            if self.leaf_password:
+                remote["urls"] = [with_credentials(u, self.name, self.leaf_password) for u in self.hub_urls]
+            conf["leafnodes"] = {"reconnect": LEAF_RECONNECT, "remotes": [remote]}
+        conf.update(self.extra)
         return json.dumps(conf, indent=2)
+
+
+def with_credentials(url: str, user: str, password: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{quote(user, safe='')}:{quote(password, safe='')}@{rest.rpartition('@')[2]}"
+
+
+def leaf_permissions(centre: str) -> dict:
+    """What sub-centre ``centre``'s link may carry (the leaf's view: publish = into the hub, subscribe =
+    out of it): the JetStream traffic of its own up-stream and of its filtered part of the down-stream."""
+    return {"permissions": {
+        "publish": {  # into the hub
+            "allow": [f"$JS.{HUB_DOMAIN}.API.CONSUMER.>", f"$JS.{HUB_DOMAIN}.API.STREAM.INFO.DOWN",
+                      "$JS.ACK.DOWN.>", f"$JS.ACK.{HUB_DOMAIN}.*.DOWN.>", "$JS.FC.>", "$JS.S.>", "$JSC.R.>",
+                      "_INBOX.>", "$SYS.REQ.>"],
+            # never into the federation's subjects nor another centre's JetStream, whatever the allow list
+            "deny": ["fed.>", f"$JS.{HUB_DOMAIN}.API.CONSUMER.*.UP.>", f"$JS.{HUB_DOMAIN}.API.CONSUMER.*.UP",
+                     f"$JS.{HUB_DOMAIN}.API.CONSUMER.*.DOWN.*", f"$JS.{HUB_DOMAIN}.API.CONSUMER.*.DOWN"],
+        },
+        "subscribe": {  # out of the hub
+            "allow": [f"$JS.{centre}.API.>", f"fed.down.{centre}", "$JS.ACK.>", "$JS.FC.>", "$JS.S.>", "$JSC.R.>",
+                      "_INBOX.>", "$LDS.>", "$SYS.>"],
+        },
+    }}
 
 
 def hub_config(state_dir: Path, name: str = "city", *, port: int = 0, leaf_port: int = 0, http_port: int = 0,
@@ -103,6 +152,9 @@ class NatsServer:
 
     @property
     def url(self) -> str:
+        if self.config.leaf_users:
+            return with_credentials(f"nats://{self.config.host}:{self.config.port}", LOCAL_USER,
+                                    self.config.local_password)
         return f"nats://{self.config.host}:{self.config.port}"
 
     @property

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from backend.core import Change, Core
+from backend.federation import pki
 from backend.federation.engine import Replicator
 from backend.federation.nats_transport import NatsTransport
 from backend.federation.natsd import NatsServer, free_port, hub_config, leaf_config
@@ -123,7 +124,7 @@ class Centre:
 class Cluster:
     """A hub (``city``) and leaves, each leaf behind its own TcpProxy. Attributes: hub, leaves, proxies."""
 
-    def __init__(self, tmp: Path, leaves: tuple[str, ...] = ("a", "b")):
+    def __init__(self, tmp: Path, leaves: tuple[str, ...] = ("a", "b"), secure: bool = False):
         self.tmp = Path(tmp)
         self.hub_config = hub_config(self.tmp / HUB / "federation", HUB)
         self.hub = Centre(HUB, self.tmp / HUB, self.hub_config, True, list(leaves))
@@ -131,6 +132,14 @@ class Cluster:
         self.leaves = {c: Centre(c, self.tmp / c, leaf_config(self.tmp / c / "federation", c,
                                                               f"nats-leaf://127.0.0.1:{self.proxies[c].port}"),
                                  False) for c in leaves}
+        if secure:  # as the backend does it (feature.secure_links): TLS of the federation CA + passwords
+            self.pki = self.tmp / "pki"
+            self.hub_config.tls = pki.hub_pki(self.pki)
+            for c, leaf in self.leaves.items():
+                bundle = pki.load_bundle(pki.issue(self.pki, c))
+                leaf.server.config.tls, leaf.server.config.leaf_password = bundle.files, bundle.password
+            self.hub_config.leaf_users = pki.leaf_passwords(self.pki)
+            self.hub_config.local_password = "engine-secret"
 
     async def start(self, keep_lags: int = 0) -> "Cluster":
         await self.hub.start(keep_lags)

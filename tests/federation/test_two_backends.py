@@ -20,6 +20,7 @@ def centres(tmp_path):
         "--centre", "city", "--fed-role", "hub", "--fed-centres", "qx", "--fed-leaf-port", str(leaf_port)])
     town = start_backend(tmp_path / "qx", extra_args=[
         "--centre", "qx", "--fed-role", "leaf", "--fed-hub", f"nats-leaf://127.0.0.1:{leaf_port}",
+        "--fed-tls-dir", str(tmp_path / "city" / "federation" / "pki" / "leaves" / "qx"),  # the issued bundle
         "--fed-parent", "city", "--fed-name", "象珠镇"])
     try:
         yield city, town
