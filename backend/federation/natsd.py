@@ -108,12 +108,14 @@ def leaf_permissions(centre: str) -> dict:
     out of it): the JetStream traffic of its own up-stream and of its filtered part of the down-stream."""
     return {"permissions": {
         "publish": {  # into the hub
-            "allow": [f"$JS.{HUB_DOMAIN}.API.CONSUMER.>", f"$JS.{HUB_DOMAIN}.API.STREAM.INFO.DOWN",
+            # its sourcing of DOWN: a consumer filtered to its own subject only (the filter is in the
+            # subject, and the server checks it against the consumer's config), deleted when re-sourced
+            "allow": [f"$JS.{HUB_DOMAIN}.API.CONSUMER.CREATE.DOWN.*.fed.down.{centre}",
+                      f"$JS.{HUB_DOMAIN}.API.CONSUMER.DELETE.DOWN.*",
                       "$JS.ACK.DOWN.>", f"$JS.ACK.{HUB_DOMAIN}.*.DOWN.>", "$JS.FC.>", "$JS.S.>", "$JSC.R.>",
-                      "_INBOX.>", "$SYS.REQ.>"],
+                      "_INBOX.>"],
             # never into the federation's subjects nor another centre's JetStream, whatever the allow list
-            "deny": ["fed.>", f"$JS.{HUB_DOMAIN}.API.CONSUMER.*.UP.>", f"$JS.{HUB_DOMAIN}.API.CONSUMER.*.UP",
-                     f"$JS.{HUB_DOMAIN}.API.CONSUMER.*.DOWN.*", f"$JS.{HUB_DOMAIN}.API.CONSUMER.*.DOWN"],
+            "deny": ["fed.>"],
         },
         "subscribe": {  # out of the hub
             "allow": [f"$JS.{centre}.API.>", f"fed.down.{centre}", "$JS.ACK.>", "$JS.FC.>", "$JS.S.>", "$JSC.R.>",
@@ -122,19 +124,34 @@ def leaf_permissions(centre: str) -> dict:
     }}
 
 
+def free_ports(n: int, host: str = "127.0.0.1") -> list[int]:
+    """``n`` distinct free ports (all held open while choosing, so no two are the same)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            socks.append(s)
+            s.bind((host, 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def hub_config(state_dir: Path, name: str = "city", *, port: int = 0, leaf_port: int = 0, http_port: int = 0,
                host: str = "127.0.0.1") -> NodeConfig:
+    spare = free_ports(3, host)
     return NodeConfig(name=name, domain=HUB_DOMAIN, store_dir=Path(state_dir) / "jetstream", host=host,
-                      port=port or free_port(host), http_port=http_port or free_port(host),
-                      leaf_listen=leaf_port or free_port(host))
+                      port=port or spare[0], http_port=http_port or spare[1], leaf_listen=leaf_port or spare[2])
 
 
 def leaf_config(state_dir: Path, name: str, hub_url: str, *, port: int = 0, http_port: int = 0,
                 host: str = "127.0.0.1") -> NodeConfig:
     if not hub_url.startswith(("nats-leaf://", "nats://", "tls://")):
         raise ValueError(f"hub url {hub_url!r}: expected nats-leaf://HOST:PORT")
+    spare = free_ports(2, host)
     return NodeConfig(name=name, domain=name, store_dir=Path(state_dir) / "jetstream", host=host,
-                      port=port or free_port(host), http_port=http_port or free_port(host), hub_urls=[hub_url])
+                      port=port or spare[0], http_port=http_port or spare[1], hub_urls=[hub_url])
 
 
 class NatsServer:

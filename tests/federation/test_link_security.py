@@ -87,23 +87,28 @@ async def test_a_subcentre_cannot_publish_into_another_centres_subjects(cluster)
     a, b = cluster.leaves["a"], cluster.leaves["b"]
     nc = await nats.connect(a.server.url)
     try:
-        js_hub = nc.jetstream(domain="hub")
-        before = (await js_hub.stream_info("DOWN")).state.messages
+        hub_js = cluster.hub.transport._js
+        before = (await hub_js.stream_info("DOWN")).state.messages
         forged = b'{"src":"city","seq":999999,"entity":"tasks","op":"upsert","key":"city-T-forged",' \
                  b'"data":{"title":"forged"},"owner":"city","ts":1,"target":"b"}'
         for subject in ("fed.down.b", "fed.up.b", "fed.down.a"):
             await nc.publish(subject, forged)
         with pytest.raises(Exception):  # no responder over the link: b's JetStream API is not reachable
             await nc.request("$JS.b.API.STREAM.DELETE.UP_b", b"", timeout=2)
-        with pytest.raises(Exception):
-            await nc.request("$JS.hub.API.STREAM.DELETE.UP", b"", timeout=2)
+        for subject in ("$JS.hub.API.STREAM.DELETE.UP", "$JS.hub.API.STREAM.INFO.DOWN",
+                        "$JS.hub.API.CONSUMER.CREATE.DOWN.spy",  # unfiltered: everyone's down traffic
+                        "$JS.hub.API.CONSUMER.CREATE.DOWN.spy.fed.down.b"):  # b's
+            with pytest.raises(Exception):
+                await nc.request(subject, b'{"stream_name":"DOWN","config":{"name":"spy",'
+                                          b'"filter_subject":"fed.down.b"}}', timeout=2)
         await nc.flush()
         # a marker through the proper path, after the forgeries: once it is there, they would be too
         await cluster.hub.core.publish([__import__("backend.core", fromlist=["Change"]).Change(
             "tasks", "upsert", "city-T-marker", {"title": "marker", "share": ["b"]})], "test")
         await wait_for(lambda: b.core.get("tasks", "city-T-marker") is not None, 60, "the marker at b")
         assert b.core.get("tasks", "city-T-forged") is None
-        assert (await js_hub.stream_info("DOWN")).state.messages == before + 1  # the marker only
+        assert (await hub_js.stream_info("DOWN")).state.messages == before + 1  # the marker only
+        assert [c.name for c in await hub_js.consumers_info("DOWN") if c.name == "spy"] == []
         nb = await nats.connect(b.server.url)
         try:
             assert (await nb.jetstream(domain="b").stream_info("UP_b")).config.name == "UP_b"
