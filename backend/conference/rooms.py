@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.conference import agents, layout
+from backend.conference import agents, layout, room_events
 from backend.conference.janus_api import JanusClient, JanusError
 from backend.conference.janus_proc import JanusProcess
 from backend.core import Change, CommandError, Core
@@ -306,56 +306,13 @@ class ConferenceService:
                 except Exception:
                     log.exception("conference %s: event %r not applied", room.id, data)
 
-    def _apply_event(self, room: _Room, data: dict) -> bool:
-        rec, now = room.record, time.time()
-        changed = False
-        for pub in data.get("publishers") or []:
-            pid = str(pub.get("id"))
-            if pid == OBSERVER:
-                continue
-            mids: dict[str, list[str]] = {}
-            for s in pub.get("streams") or []:
-                if s.get("type") in ("audio", "video") and not s.get("disabled"):
-                    mids.setdefault(s["type"], []).append(str(s.get("mid")))
-                    if s["type"] == "video" and pid not in room.codecs and s.get("codec"):
-                        room.codecs[pid] = str(s["codec"]).lower()
-            room.mids[pid] = mids
-            if pid not in rec["participants"]:
-                rec["participants"][pid] = {"name": pub.get("display") or pid, "joined": now,
-                                            "audio_muted": False, "video_muted": False}
-                rec["order"].append(pid)
-            if pid in rec["invited"]:
-                rec["invited"][pid].update(state="joined", detail="", at=now)
-            changed = True
-        gone = data.get("leaving") or data.get("unpublished") or data.get("kicked")
-        if isinstance(gone, str) and gone not in ("ok", OBSERVER):
-            state = "kicked" if data.get("kicked") or data.get("reason") == "kicked" else "left"
-            changed = self._remove(room, gone, state) or changed
-        if data.get("moderation") in ("muted", "unmuted") and data.get("id") in rec["participants"]:
-            pid, muted = data["id"], data["moderation"] == "muted"
-            kind = "video" if str(data.get("mid")) in room.mids.get(pid, {}).get("video", []) else "audio"
-            rec["participants"][pid][f"{kind}_muted"] = muted
-            changed = True
-        if data.get("videoroom") == "talking" and data.get("id") in rec["participants"]:
-            if rec["speaker"] != data["id"] and not rec["participants"][data["id"]]["audio_muted"]:
-                rec["speaker"] = data["id"]
-                changed = True
-        return changed
+    @staticmethod
+    def _apply_event(room: _Room, data: dict) -> bool:
+        return room_events.apply_event(room, data, OBSERVER)
 
-    def _remove(self, room: _Room, pid: str, state: str) -> bool:
-        rec = room.record
-        if pid not in rec["participants"]:
-            return False
-        del rec["participants"][pid]
-        rec["order"] = [p for p in rec["order"] if p != pid]
-        rec["hands"] = [p for p in rec["hands"] if p != pid]
-        room.mids.pop(pid, None)
-        room.codecs.pop(pid, None)
-        if rec["speaker"] == pid:
-            rec["speaker"] = ""
-        if pid in rec["invited"]:
-            rec["invited"][pid].update(state=state, at=time.time())
-        return True
+    @staticmethod
+    def _remove(room: _Room, pid: str, state: str) -> bool:
+        return room_events.remove(room, pid, state)
 
     # -- moderation -------------------------------------------------------------------------------
     async def mute(self, actor: str, room_id: str, pid: str | None, mute: bool, media: str) -> dict:
