@@ -140,6 +140,19 @@ async def _load_terminals(core: Core, path: str) -> None:
         await core.publish(changes, actor="conference")
 
 
+async def _drop_stale_sources(core: Core, open_rooms: set[str]) -> None:
+    """Participants' sources a previous run forwarded, of rooms that did not come back: gone from the relay and
+    the cameras list (those of restored rooms are forwarded again, on new ports, as their sites rejoin)."""
+    from backend.conference.media import SOURCE_PREFIX
+    stale = {c["id"] for c in core.all("cameras") if c.get("source") == "conference" and c.get("room") not in open_rooms}
+    sources = core.camera_sources()
+    keep = [s for s in sources if not (s["id"].startswith(SOURCE_PREFIX) and s["id"] in stale)]
+    if len(keep) != len(sources):
+        await core.set_camera_sources(keep)
+    if stale:
+        await core.publish([Change("cameras", "delete", c) for c in sorted(stale)], actor="conference")
+
+
 async def start(core: Core, args: argparse.Namespace) -> Any:
     if getattr(args, "no_conference", False):
         return None
@@ -180,6 +193,7 @@ async def start(core: Core, args: argparse.Namespace) -> Any:
                                                              "janus": {"ok": False, "detail": "backend restarted"}},
                                   actor="conference")
                 await asyncio.to_thread(pins.drop, rec["id"])
+        await _drop_stale_sources(core, set(service.rooms))
     restoring = asyncio.create_task(restore_open(), name="conference-restore")
     if args.janus_prestart:
         try:

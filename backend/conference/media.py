@@ -170,7 +170,9 @@ class MediaOut:
             except PortError as exc:
                 raise MediaError(f"{room}/{participant}: {exc}") from None
             try:
-                sdp_path = self.sdp_dir / f"{sid}.sdp"
+                # the port in the name: a forward on another port (after a backend restart) is another URL, so the
+                # relay restarts its pull (keeping its viewers) instead of listening on the old port
+                sdp_path = self.sdp_dir / f"{sid}-{port}.sdp"
                 tmp = sdp_path.with_suffix(".tmp")
                 tmp.write_text(sdp_text(port, codec, host=self.host, name=sid), "utf-8")
                 tmp.replace(sdp_path)

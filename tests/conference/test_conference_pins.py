@@ -17,6 +17,8 @@ from backend.conference.pins import RoomPins
 from backend.secrets import Sealer
 from tests.backend.wsclient import RawClient
 from tests.conference.test_conference_rooms import _conf, _wait, sites  # noqa: F401  (fixture)
+from tests.conference.test_conference_wall import _relay_token, consult  # noqa: F401  (fixture)
+from tests.relay.vlc_probe import HeadlessPlayer
 
 
 def test_room_pins_are_sealed_bound_to_the_room_and_private(tmp_path):
@@ -99,3 +101,44 @@ async def test_open_conference_survives_backend_restarts_with_its_pin(sites, tmp
     for path in tmp_path.rglob("*"):
         if path.is_file() and path.suffix in (".log", ".json", ".txt", ".jcfg"):
             assert pin not in path.read_text("utf-8", errors="replace"), path
+
+
+@pytest.mark.skipif(any(shutil.which(b) is None for b in ("janus", "ffmpeg")), reason="needs janus and ffmpeg")
+async def test_a_wall_viewer_keeps_playing_a_site_across_a_backend_crash(consult):  # noqa: F811
+    """SIGKILL of the backend under a consultation: the relay (kept) holds the wall's connection, the room comes
+    back, the site is forwarded again on a new port (a new SDP URL, so the relay re-pulls it) and the same
+    connection shows the site's picture again."""
+    backend, bots = consult
+    leader = await RawClient.connect(backend.url, backend.token("leader"))
+    officer = await RawClient.connect(backend.url, backend.token("duty_officer"))
+    token = await _relay_token(backend)
+    try:
+        res = await officer.command("incident.create", {"title": "城区 燃气泄漏", "category": "事故灾难", "grade": 3,
+                                                       "township": "330784001"})
+        res = await leader.command("consultation.start", {"incident": res["result"]["id"]})
+        room = res["result"]["conference"]["room"]
+        site = bots[0].terminal
+        await _wait(leader, lambda: site in ((_conf(leader, room).get("media") or {}).get("out") or {}), "forwarded")
+        camera = _conf(leader, room)["media"]["out"][site]
+        url = f"http://127.0.0.1:{backend.relay_port}/cam/{camera}.ts?token={token}"
+    finally:
+        await leader.close()
+        await officer.close()
+    player = HeadlessPlayer(url).__enter__()
+    try:
+        await asyncio.to_thread(player.wait_frames, 10, 40)
+        await asyncio.to_thread(backend.kill)
+        restarted = time.time()
+        await asyncio.to_thread(backend.restart)
+        leader = await RawClient.connect(backend.url, backend.token("leader"))
+        try:
+            await _wait(leader, lambda: (_conf(leader, room).get("participants") or {}).get(site, {}).get(
+                "joined", 0) > restarted and site in ((_conf(leader, room).get("media") or {}).get("out") or {}),
+                "site back and forwarded again", timeout=60)
+            assert _conf(leader, room)["media"]["out"][site] == camera
+        finally:
+            await leader.close()
+        before = player.decoded()
+        await asyncio.to_thread(player.wait_frames, before + 20, 40)  # the same connection plays again
+    finally:
+        player.__exit__(None, None, None)
