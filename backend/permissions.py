@@ -65,6 +65,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "conference.record": frozenset({"duty_officer", "admin", "leader"}),
     "conference.cascade": frozenset({"duty_officer", "admin", "leader"}),
     "federation.escalate": DUTY, "federation.assign": DUTY, "federation.accept": DUTY,
+    "federation.add_centre": frozenset({"admin"}),
     "audit.read": AUDITOR,
     "audit.export": AUDITOR,
 }

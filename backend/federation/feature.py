@@ -16,7 +16,7 @@ import logging
 import secrets
 from pathlib import Path
 
-from backend.federation import actions, pki
+from backend.federation import actions, live, pki
 from backend.federation.engine import Replicator
 from backend.federation.links import LEVELS, Centre, LinkMonitor, parse_centres
 from backend.federation.nats_transport import NatsTransport
@@ -27,6 +27,7 @@ from backend.federation.transport import CENTRE_ID, FederationError
 log = logging.getLogger(__name__)
 
 DUTY = {"duty_officer", "admin"}
+ADMIN = {"admin"}
 ACTIONS = ("federation.escalate", "federation.assign", "federation.accept")
 
 
@@ -60,8 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="leaf links without TLS and passwords (a lab on one machine only)")
 
 
-def secure_links(config, args: argparse.Namespace, state_dir: Path, leaves: list[str]) -> None:
-    """TLS and credentials on the leaf links (see backend/federation/pki.py)."""
+def secure_links(config, args: argparse.Namespace, state_dir: Path, leaves: list[str]) -> Path | None:
+    """TLS and credentials on the leaf links (see backend/federation/pki.py); the hub's pki folder."""
     if config.leaf_listen is not None:
         folder = Path(args.fed_tls_dir) if args.fed_tls_dir else state_dir / "pki"
         files = pki.hub_pki(folder, list(args.fed_san))
@@ -73,13 +74,14 @@ def secure_links(config, args: argparse.Namespace, state_dir: Path, leaves: list
         config.tls = files
         config.leaf_users = {c: pw for c, pw in pki.leaf_passwords(folder).items() if c in leaves}
         config.local_password = secrets.token_urlsafe(24)
-        return
+        return folder
     if not args.fed_tls_dir:
         raise FederationError("--fed-role leaf needs --fed-tls-dir: the bundle the city issued this centre "
                               "(<city state>/federation/pki/leaves/<id>/), or --fed-insecure for a lab")
     bundle = pki.load_bundle(Path(args.fed_tls_dir), cert=args.fed_tls_cert, key=args.fed_tls_key,
                              ca=args.fed_tls_ca)
     config.tls, config.leaf_password = bundle.files, bundle.password
+    return None
 
 
 async def start(core, args: argparse.Namespace):
@@ -87,6 +89,7 @@ async def start(core, args: argparse.Namespace):
     if role == "off":
         for action in ACTIONS:
             core.register_action(action, DUTY, actions.federation_off)
+        core.register_action("federation.add_centre", ADMIN, actions.federation_off)
         return None
     if not CENTRE_ID.match(core.centre):
         raise FederationError(f"--centre {core.centre!r}: a federated centre id is lower-case letters, digits, _")
@@ -94,6 +97,7 @@ async def start(core, args: argparse.Namespace):
     is_hub = role == "hub"
     if is_hub:
         peers = parse_centres(args.fed_centres, core.centre) if args.fed_centres else []
+        peers += [c for c in live.known_centres(core) if c.id not in {p.id for p in peers}]  # added live
         me = Centre(core.centre, args.fed_name or core.centre, args.fed_level or "city", "")
         parent = ""
     else:
@@ -102,7 +106,7 @@ async def start(core, args: argparse.Namespace):
             raise FederationError("--fed-role leaf needs --fed-hub nats-leaf://HOST:PORT")
         me = Centre(core.centre, args.fed_name or core.centre, args.fed_level or "township", parent)
         peers = [Centre(parent, parent, "city", "")]
-    server = None
+    server = pki_dir = None
     if args.fed_nats_url:
         url, monitor = args.fed_nats_url, None
     else:
@@ -113,7 +117,7 @@ async def start(core, args: argparse.Namespace):
             config = leaf_config(state_dir, core.centre, args.fed_hub, port=args.fed_nats_port,
                                  host=args.fed_nats_host)
         if not args.fed_insecure:
-            secure_links(config, args, state_dir, [c.id for c in peers] if is_hub else [])
+            pki_dir = secure_links(config, args, state_dir, [c.id for c in peers] if is_hub else [])
         else:
             log.warning("federation: leaf links WITHOUT TLS and passwords (--fed-insecure)")
         server = await NatsServer(config, state_dir).start()
@@ -134,6 +138,11 @@ async def start(core, args: argparse.Namespace):
     replicator = await Replicator(core, transport).start()
     monitor_task = LinkMonitor(core, replicator, me, peers)
     monitor_task.start()
+    if is_hub:
+        adder = live.LiveCentres(core, transport, monitor_task, server, pki_dir, handlers.centres)
+        core.register_action("federation.add_centre", ADMIN, adder.handle)
+    else:
+        core.register_action("federation.add_centre", ADMIN, live.add_centre_off)
     supervisor = asyncio.create_task(server.supervise(), name="fed-nats-supervisor") if server else None
     log.info("federation: %s as %s over %s (%d peers)", core.centre, role, url, len(peers))
 

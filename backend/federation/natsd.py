@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import shutil
+import signal
 import socket
 import sys
 from dataclasses import dataclass, field
@@ -184,7 +186,7 @@ class NatsServer:
 
     async def start(self, timeout: float = 30.0) -> "NatsServer":
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.conf_path.write_text(self.config.text(), encoding="utf-8")
+        self._write_conf()
         logf = open(self.log_path, "ab")
         try:
             self._proc = await asyncio.create_subprocess_exec(
@@ -233,6 +235,28 @@ class NatsServer:
             except Exception as exc:
                 log.error("nats-server %s did not start again: %s", self.config.name, exc)
                 self._proc = proc  # keep the exited one: try again next round
+
+    async def reload(self) -> None:
+        """Rewrite the config and have the running server re-read it (SIGHUP): users, permissions."""
+        self._write_conf()
+        if self._proc is None or self._proc.returncode is not None:
+            return
+        before = (await http_get_json(*self.monitor_url, "/varz") or {}).get("config_load_time")
+        self._proc.send_signal(signal.SIGHUP)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while loop.time() < deadline:
+            if (await http_get_json(*self.monitor_url, "/varz") or {}).get("config_load_time") != before:
+                return
+            await asyncio.sleep(0.05)
+        raise TimeoutError(f"nats-server {self.config.name} did not reload its config; see {self.log_path}")
+
+    def _write_conf(self) -> None:
+        """The config holds the leaf-link passwords: readable by us only."""
+        fd = os.open(self.conf_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(self.config.text())
+        os.chmod(self.conf_path, 0o600)
 
     async def restart(self) -> None:
         await self.stop()

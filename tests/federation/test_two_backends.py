@@ -99,3 +99,61 @@ async def test_escalation_and_task_flow(centres):
     finally:
         await city.close()
         await town.close()
+
+
+async def test_a_subcentre_added_while_the_city_runs(centres, tmp_path):
+    """An admin adds sub-centre gz on the running city (no restart: same nats-server process); gz starts with
+    the bundle the command issued, links, and its incident reaches the city; the city's task reaches gz."""
+    city_proc, _town = centres
+    city = await RawClient.connect(city_proc.url, city_proc.token("admin"))
+    duty = await RawClient.connect(city_proc.url, city_proc.token("duty_officer"))
+    nats_pid = _nats_pid(tmp_path / "city")
+    gz_proc = None
+    try:
+        await link_up(city, "qx")
+        res = await duty.command("federation.add_centre", {"id": "gz"})
+        assert not res["ok"] and res["error"]["code"] == "forbidden"  # admins only
+        for bad, code in (({"id": "Bad Id"}, "bad_args"), ({"id": "qx"}, "conflict"),
+                          ({"id": "gz", "level": "city"}, "bad_args")):
+            res = await city.command("federation.add_centre", bad)
+            assert not res["ok"] and res["error"]["code"] == code, (bad, res)
+        res = await city.command("federation.add_centre", {"id": "gz", "name": "古山镇", "level": "township"})
+        assert res["ok"], res
+        bundle = res["result"]["bundle"]
+        assert bundle and (tmp_path / "city" / "federation" / "pki" / "leaves" / "gz" / "password").is_file()
+        await city.until(is_event("centres", "gz", lambda d: d["name"] == "古山镇"), T)
+        (tmp_path / "gz").mkdir()
+        gz_proc = start_backend(tmp_path / "gz", extra_args=[
+            "--centre", "gz", "--fed-role", "leaf", "--fed-hub", f"nats-leaf://127.0.0.1:{_leaf_port(tmp_path / 'city')}",
+            "--fed-parent", "city", "--fed-tls-dir", bundle])
+        gz = await RawClient.connect(gz_proc.url, gz_proc.token("duty_officer"))
+        try:
+            await link_up(city, "gz")
+            res = await gz.command("incident.create", {"title": "山体滑坡", "category": "自然灾害", "grade": 3})
+            assert res["ok"], res
+            await city.until(is_event("incidents", res["result"]["id"], lambda d: d["owner"] == "gz"), T)
+            res = await duty.command("federation.assign", {"centre": "gz", "title": "巡查"})
+            assert res["ok"], res
+            await gz.until(is_event("tasks", res["result"]["id"], lambda d: d.get("offer_to") == "gz"), T)
+        finally:
+            await gz.close()
+        assert _nats_pid(tmp_path / "city") == nats_pid  # the hub was not restarted
+        assert any(r["action"] == "federation.add_centre" and r["ok"] for r in city_proc.audit_rows())
+    finally:
+        await city.close()
+        await duty.close()
+        if gz_proc is not None:
+            gz_proc.stop()
+
+
+def _nats_pid(workdir) -> int:
+    import subprocess
+    conf = str(workdir / "federation" / "nats-city.conf")
+    out = subprocess.run(["pgrep", "-f", conf], capture_output=True, text=True).stdout.split()
+    assert len(out) == 1, out
+    return int(out[0])
+
+
+def _leaf_port(workdir) -> int:
+    import json
+    return json.loads((workdir / "federation" / "nats-city.conf").read_text())["leafnodes"]["port"]
