@@ -19,6 +19,7 @@ from tests.backend.wsclient import RawClient
 from tests.conference.test_conference_rooms import _conf, _wait, sites  # noqa: F401  (fixture)
 from tests.conference.test_conference_wall import _relay_token, consult  # noqa: F401  (fixture)
 from tests.relay.vlc_probe import HeadlessPlayer
+from tests.room.test_room_backend import _records
 
 
 def test_room_pins_are_sealed_bound_to_the_room_and_private(tmp_path):
@@ -142,3 +143,31 @@ async def test_a_wall_viewer_keeps_playing_a_site_across_a_backend_crash(consult
         await asyncio.to_thread(player.wait_frames, before + 20, 40)  # the same connection plays again
     finally:
         player.__exit__(None, None, None)
+
+
+@pytest.mark.skipif(any(shutil.which(b) is None for b in ("janus", "ffmpeg")), reason="needs janus and ffmpeg")
+async def test_a_room_without_its_kept_pin_ends_and_its_sources_go(consult, tmp_path):  # noqa: F811
+    backend, bots = consult
+    leader = await RawClient.connect(backend.url, backend.token("leader"))
+    officer = await RawClient.connect(backend.url, backend.token("duty_officer"))
+    try:
+        res = await officer.command("incident.create", {"title": "江南街道 积水", "category": "自然灾害", "grade": 4,
+                                                        "township": "330784001"})
+        room = (await leader.command("consultation.start", {"incident": res["result"]["id"]}))["result"][
+            "conference"]["room"]
+        await _wait(leader, lambda: len((_conf(leader, room).get("media") or {}).get("out") or {}) == len(bots),
+                    "forwarded")
+        cams = sorted(_conf(leader, room)["media"]["out"].values())
+    finally:
+        await leader.close()
+        await officer.close()
+    await asyncio.to_thread(backend.kill)
+    (tmp_path / "conference-pins.json").unlink()  # e.g. a database restored onto another machine
+    await asyncio.to_thread(backend.restart)
+    leader = await RawClient.connect(backend.url, backend.token("leader"))
+    try:
+        await _wait(leader, lambda: _conf(leader, room).get("state") == "ended"
+                    and _conf(leader, room)["janus"]["detail"] == "backend restarted", "ended")
+        await _wait(leader, lambda: not any(c in _records(leader, "cameras") for c in cams), "its sources gone")
+    finally:
+        await leader.close()
