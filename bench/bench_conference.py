@@ -8,6 +8,9 @@ over the real hub, libvlc tiles) in a child process under an Xvfb of its own, 19
 ``conf-…`` cameras whose tile is "playing" (libvlc has decoded and shown frames through the relay).
 The flow timed: consultation.start, then at once conference.layout split 9 (the default split is 4, which puts
 4 sites on the wall) → every site connected AND its conf- camera playing on the wall.
+Per site, the time from the action to each stage is printed and kept (``breakdown``): joined, forwarded, the relay
+pulling ("connecting") and live (both as the supervisor publishes them, polled every 0.5 s), the wall record
+showing it, the wall app's tile having it and showing its picture.
 Side by side in the same run: the same 9 bots joining a bare Janus room directly (no backend, no
 invitation, no forwarding), for the join time and for Janus's CPU, so the ratios are what our orchestration
 and the video-to-the-wall path add.
