@@ -24,7 +24,12 @@ def level_name(level: str) -> str:
             "township": translate("Federation", "township")}.get(level, level)
 
 
-def link_name(link: str) -> str:
+REFUSALS = ("Authorization", "authentication", "certificate", "handshake")
+
+
+def link_name(link: str, detail: str = "") -> str:
+    if link == "down" and any(word in detail for word in REFUSALS):
+        return translate("Federation", "link refused (certificate or password)")
     return {"up": translate("Federation", "connected"), "down": translate("Federation", "link down"),
             "self": translate("Federation", "this centre")}.get(link, link)
 
@@ -93,7 +98,7 @@ class CentreTree(QTreeWidget):
         stale = r.get("link") == "down" and last
         item = QTreeWidgetItem([
             f"{r.get('name') or r['id']}  ·  {level_name(str(r.get('level', '')))}",
-            link_name(str(r.get("link", ""))), lag_text(r),
+            link_name(str(r.get("link", "")), str(r.get("detail") or "")), lag_text(r),
             (format_time(last) + (f" ({int(time.time() - last)} s)" if stale else "")) if last else "—",
             str(r.get("pending") or 0)])
         item.setData(0, Qt.ItemDataRole.UserRole, r["id"])
@@ -103,6 +108,8 @@ class CentreTree(QTreeWidget):
         if r.get("pending"):
             item.setForeground(4, QBrush(QColor("#ffb74d")))
         item.setToolTip(0, r["id"])
+        if r.get("detail"):
+            item.setToolTip(1, str(r["detail"]))  # the broker's words (refused certificate, password…)
         return item
 
     def closeEvent(self, event) -> None:  # noqa: N802

@@ -123,7 +123,8 @@ async def start(core, args: argparse.Namespace):
         server = await NatsServer(config, state_dir).start()
         url, monitor = server.url, server.monitor_url
     transport = NatsTransport(core.centre, url, is_hub=is_hub, hub_centre=parent, monitor=monitor,
-                              leaves=[c.id for c in peers] if is_hub else None)
+                              leaves=[c.id for c in peers] if is_hub else None,
+                              log_path=server.log_path if server else None)
     try:
         await transport.start()
     except Exception:

@@ -2,7 +2,8 @@
 
 Record: id, name, level (city | department | township), parent, link ("self" | "up" | "down"), lag_s (commit
 time − source event time of the last batch applied from it), last_contact (unix time), pending (messages
-held by the broker not yet applied here).
+held by the broker not yet applied here), detail (why a link is down, from the broker's log: a refused
+certificate or password, "" when unknown).
 """
 from __future__ import annotations
 
@@ -101,10 +102,11 @@ class LinkMonitor:
                             "link": "up" if up else "down",
                             "lag_s": round(stats.lag_s, 3) if stats and stats.lag_s is not None else None,
                             "last_contact": last or previous.get("last_contact"),
-                            "pending": int(info.pending) if info else 0})
+                            "pending": int(info.pending) if info else 0,
+                            "detail": "" if up else (info.detail if info else "")})
         changes = []
         for rec in records:
-            shape = (rec["name"], rec["level"], rec["parent"], rec["link"], rec["pending"] > 0)
+            shape = (rec["name"], rec["level"], rec["parent"], rec["link"], rec["pending"] > 0, rec.get("detail"))
             before = self._published.get(rec["id"])
             if before is None or before[0] != shape or now - before[1] >= REPUBLISH_S:
                 changes.append(Change(CENTRES, "upsert", rec["id"], rec))

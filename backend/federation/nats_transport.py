@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 import nats
 from nats.js import api
 from nats.js.errors import NotFoundError
 
-from backend.federation.natsd import HUB_DOMAIN, http_get_json
+from backend.federation.natsd import HUB_DOMAIN, http_get_json, last_link_error
 from backend.federation.transport import (CENTRE_ID, Delivery, FederationError, FedMessage, LinkInfo, Transport,
                                           decode_pack, encode_pack)
 
@@ -37,11 +38,12 @@ class NatsTransport(Transport):
     """Attributes: centre, is_hub, hub_centre (the city's id, for a leaf's links), url, monitor (host, port)."""
 
     def __init__(self, centre: str, url: str, *, is_hub: bool, hub_centre: str = "city",
-                 monitor: tuple[str, int] | None = None, leaves: list[str] | None = None):
+                 monitor: tuple[str, int] | None = None, leaves: list[str] | None = None,
+                 log_path: Path | None = None):
         if not CENTRE_ID.match(centre):
             raise FederationError(f"centre id {centre!r}: expected lower-case letters, digits, _ (max 32)")
         self.centre, self.url, self.is_hub, self.hub_centre = centre, url, is_hub, hub_centre
-        self.monitor = monitor
+        self.monitor, self.log_path = monitor, log_path
         self._leaves: list[str] = list(leaves or [])
         self._was_up: set[str] = set()
         self._watcher: asyncio.Task | None = None
@@ -209,9 +211,16 @@ class NatsTransport(Transport):
             log.debug("link state: %s", exc)
             return {c: LinkInfo(False, detail=f"local broker: {exc!r}") for c in self._peers()}
         if self.is_hub:
-            return {c: LinkInfo(c in connected, sources.get(f"UP_{c}", 0)) for c in self._leaves}
+            return {c: LinkInfo(c in connected, sources.get(f"UP_{c}", 0), self._why_down(c in connected, c))
+                    for c in self._leaves}
         up = bool(connected) if leafz is not None else False
-        return {self.hub_centre: LinkInfo(up, sources.get("DOWN", 0) + consumer_pending)}
+        return {self.hub_centre: LinkInfo(up, sources.get("DOWN", 0) + consumer_pending, self._why_down(up))}
+
+    def _why_down(self, up: bool, user: str = "") -> str:
+        """The broker's reason for a link that is down (refused certificate, password…), from its log."""
+        if up or self.log_path is None:
+            return ""
+        return last_link_error(self.log_path, user)
 
     async def resource(self, centre: str, why: str = "link back") -> None:
         """Restart the sourcing over the link to ``centre`` now (hub: the leaf's up-stream; leaf: the

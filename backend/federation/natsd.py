@@ -262,6 +262,11 @@ class NatsServer:
         await self.stop()
         await self.start()
 
+    def link_error(self, user: str = "") -> str:
+        """Why the last leaf-link attempt failed, from the tail of this server's log ("" if the last
+        attempt did not fail there). A hub passes the sub-centre's link ``user``."""
+        return last_link_error(self.log_path, user)
+
     def rss_kib(self) -> int | None:
         """Resident memory of the process (VmRSS), for the benchmark."""
         if self.pid is None:
@@ -273,6 +278,35 @@ class NatsServer:
         except OSError:
             return None
         return None
+
+
+_LINK_ERRORS = ("handshake error", "Leafnode Error", "authentication error")
+
+
+def last_link_error(log_path: Path, user: str = "", tail: int = 16384) -> str:
+    """The error of the latest leaf-link attempt in a nats-server log (an attempt logs: created, the
+    error, closed), else its "connection closed" reason; "" if there is none."""
+    try:
+        with open(log_path, "rb") as f:
+            f.seek(0, 2)
+            f.seek(max(0, f.tell() - tail))
+            lines = f.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return ""
+    closed, attempts = "", 0
+    for line in reversed(lines):
+        if user and f'User "{user}"' not in line and "Remote: " + user not in line \
+                and "Leafnode connection created" not in line:
+            continue
+        if "Leafnode connection created" in line:
+            attempts += 1
+            if attempts >= 2:  # the latest attempt and the one before had no error: not a refusal
+                break
+        elif "[ERR]" in line and any(marker in line for marker in _LINK_ERRORS):
+            return line.split(" - ", 2)[-1].strip()[:200]
+        elif "Leafnode connection closed" in line and not closed:
+            closed = line.split(" - ", 2)[-1].strip()[:200]
+    return closed
 
 
 async def http_get_json(host: str, port: int, path: str, timeout: float = 2.0) -> dict | list | None:

@@ -31,6 +31,11 @@ def test_tree_shows_links_and_follows_events(qtbot):
                          "data": centre("qx", "township", "city", "down", pending=37)})
     qx = tree.topLevelItem(0).child(1)
     assert qx.text(1) == "link down" and qx.text(4) == "37"
+    refused = {**centre("qx", "township", "city", "down"), "detail": "Leafnode Error 'Authorization Violation'"}
+    store.apply_message({"type": "event", "seq": 3, "eid": "city-3", "ts": time.time(), "actor": "federation",
+                         "entity": "centres", "op": "upsert", "key": "qx", "data": refused})
+    qx = tree.topLevelItem(0).child(1)
+    assert qx.text(1) == "link refused (certificate or password)" and "Authorization" in qx.toolTip(1)
 
 
 def test_centre_rows_orphans_are_roots():

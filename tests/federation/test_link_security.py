@@ -75,8 +75,10 @@ async def test_a_leaf_without_tls_another_ca_or_another_password_is_refused(clus
             assert cluster.hub.transport is not None and (await cluster.hub.transport.links())["a"].up
             if what in ("b's password", "no password"):
                 assert "authentication" in log.lower(), (what, log[-500:])
+                assert "Authorization Violation" in server.link_error(), what  # the leaf's link detail
             else:
                 assert "TLS" in log or "tls" in log, (what, log[-500:])
+                assert server.link_error(), what  # handshake error / connection closed
         finally:
             await server.stop()
 
