@@ -17,6 +17,7 @@ import secrets
 from pathlib import Path
 
 from backend.federation import actions, live, pki
+from backend.tls import is_loopback
 from backend.federation.engine import Replicator
 from backend.federation.links import LEVELS, Centre, LinkMonitor, parse_centres
 from backend.federation.nats_transport import NatsTransport
@@ -42,6 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--fed-name", default="", help="this centre's display name")
     g.add_argument("--fed-level", choices=LEVELS, default=None, help="this centre's level")
     g.add_argument("--fed-leaf-port", type=int, default=7422, help="hub: leaf-node port (default 7422)")
+    g.add_argument("--fed-leaf-host", default="127.0.0.1", metavar="ADDR",
+                   help="hub: the address the leaf-node port listens on (default 127.0.0.1; 0.0.0.0 for the LAN)")
     g.add_argument("--fed-nats-port", type=int, default=0, help="client port of this centre's nats-server")
     g.add_argument("--fed-nats-url", default="", help="use this running NATS server instead of starting one")
     g.add_argument("--fed-nats-host", default="127.0.0.1", help=argparse.SUPPRESS)
@@ -116,6 +119,11 @@ async def start(core, args: argparse.Namespace):
         else:
             config = leaf_config(state_dir, core.centre, args.fed_hub, port=args.fed_nats_port,
                                  host=args.fed_nats_host)
+        if is_hub:
+            config.leaf_host = args.fed_leaf_host
+            if args.fed_insecure and not is_loopback(args.fed_leaf_host):
+                raise FederationError(f"--fed-insecure with --fed-leaf-host {args.fed_leaf_host}: leaf links "
+                                      "reachable beyond this machine need TLS and passwords")
         if not args.fed_insecure:
             pki_dir = secure_links(config, args, state_dir, [c.id for c in peers] if is_hub else [])
         else:

@@ -61,6 +61,7 @@ class NodeConfig:
     port: int = 0
     http_port: int = 0
     leaf_listen: int | None = None
+    leaf_host: str = ""  # hub: the address the leaf port listens on (default: host, i.e. loopback)
     hub_urls: list[str] = field(default_factory=list)
     max_file_store: str = "1G"
     tls: "TlsFiles | None" = None  # hub: leaf-port certificate + the CA leaves must be signed by; leaf: its own
@@ -78,7 +79,8 @@ class NodeConfig:
         }
         if self.leaf_listen is not None:
             # no_advertise: leaves keep to the url they were given (a gateway, a proxy), not the hub's own
-            conf["leafnodes"] = leaf = {"host": self.host, "port": self.leaf_listen, "no_advertise": True}
+            conf["leafnodes"] = leaf = {"host": self.leaf_host or self.host, "port": self.leaf_listen,
+                                        "no_advertise": True}
             if self.tls is not None:  # verify: a leaf without a certificate of our CA is refused
                 leaf["tls"] = {"cert_file": str(self.tls.cert), "key_file": str(self.tls.key),
                                "ca_file": str(self.tls.ca), "verify": True, "timeout": 5}
