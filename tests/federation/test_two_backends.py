@@ -135,10 +135,17 @@ async def test_a_subcentre_added_while_the_city_runs(centres, tmp_path):
             res = await duty.command("federation.assign", {"centre": "gz", "title": "巡查"})
             assert res["ok"], res
             await gz.until(is_event("tasks", res["result"]["id"], lambda d: d.get("offer_to") == "gz"), T)
+            assert _nats_pid(tmp_path / "city") == nats_pid  # the hub was not restarted
+            assert any(r["action"] == "federation.add_centre" and r["ok"] for r in city_proc.audit_rows())
+            # a restarted city still knows gz (from its centres record): its link is accepted again
+            await city.close()
+            city_proc.restart()
+            city = await RawClient.connect(city_proc.url, city_proc.token("admin"))
+            res = await gz.command("incident.create", {"title": "重启后", "category": "自然灾害", "grade": 4})
+            assert res["ok"], res
+            await city.until(is_event("incidents", res["result"]["id"], lambda d: d["owner"] == "gz"), T)
         finally:
             await gz.close()
-        assert _nats_pid(tmp_path / "city") == nats_pid  # the hub was not restarted
-        assert any(r["action"] == "federation.add_centre" and r["ok"] for r in city_proc.audit_rows())
     finally:
         await city.close()
         await duty.close()
