@@ -38,6 +38,7 @@ ENTITY = "conferences"
 PLUGIN = "janus.plugin.videoroom"
 OBSERVER = "cc-control"
 MAX_PUBLISHERS = 32
+CALLBACK_WAIT = 30.0  # a locked room is open to its pin this long at most while its sites are called back
 # H.264 first: the relay remuxes forwarded video with -c copy (MEDIA.md); VP8 for terminals without H.264
 VIDEOCODECS = "h264,vp8"
 
@@ -55,6 +56,7 @@ class _Room:
     codecs: dict[str, str] = field(default_factory=dict)   # participant -> its first video stream's codec
     channels: dict[str, agents.AgentChannel] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    relock: asyncio.Task | None = None         # a locked room closed again once its sites were called back
 
 
 class ConferenceService:
@@ -102,11 +104,11 @@ class ConferenceService:
                               "audio_active_packets": 50,
                               "notify_joining": False,
                               "bitrate": 512000, "fir_freq": 10, "is_private": True})
-        if room.record.get("locked"):
-            await handle.request({"request": "edit", "room": room.id, "secret": room.secret,
-                                  "new_pin": secrets.token_urlsafe(18)})
         await handle.message({"request": "join", "ptype": "publisher", "room": room.id, "pin": room.pin,
                               "id": OBSERVER, "display": OBSERVER})
+        if room.record.get("locked"):  # after our own join, which needs the room's pin
+            await handle.request({"request": "edit", "room": room.id, "secret": room.secret,
+                                  "new_pin": secrets.token_urlsafe(18)})
         room.handle = handle
         room.listener = asyncio.create_task(self._listen(room, handle), name=f"conference-{room.id}")
 
@@ -128,7 +130,10 @@ class ConferenceService:
                     room.record["janus"] = {"ok": False, "detail": str(exc)[:300]}
                 await self._save(room, "conference")
             if rejoin and room.record["janus"]["ok"]:
-                await self.invite(room.id, rejoin, "conference")
+                try:
+                    await self._call_back(room, rejoin)
+                except (JanusError, CommandError) as exc:
+                    log.warning("conference %s: sites not called back: %s", room.id, exc)
         for hook in list(self.restored_hooks):
             try:
                 await hook()
@@ -202,7 +207,7 @@ class ConferenceService:
 
     async def _drop(self, room: _Room, send_end: bool = True) -> None:
         self.rooms.pop(room.id, None)
-        for task in (room.timer, room.listener):
+        for task in (room.timer, room.listener, room.relock):
             if task is not None:
                 task.cancel()
         await asyncio.gather(*(ch.close(send_end=send_end) for ch in room.channels.values()), return_exceptions=True)
@@ -246,14 +251,36 @@ class ConferenceService:
         async with room.lock:
             await self._save(room, "conference")
         self._restart_timer(room)
-        if joined and not record.get("locked"):
-            await self.invite(room.id, joined, "conference")
+        await self._call_back(room, joined)
         return True
 
+    async def _call_back(self, room: _Room, sites: list[str]) -> None:
+        """Sites that were in the room (before a Janus or backend restart) invited again. A locked room takes
+        the room's pin again until they are back (or CALLBACK_WAIT s), then a pin nobody has once more."""
+        if not sites:
+            return
+        locked = bool(room.record.get("locked"))
+        if locked:
+            await room.handle.request({"request": "edit", "room": room.id, "secret": room.secret, "new_pin": room.pin})
+        try:
+            await self.invite(room.id, sites, "conference", call_back=True)
+        finally:
+            if locked:
+                room.relock = asyncio.create_task(self._relock(room, sites))
+
+    async def _relock(self, room: _Room, sites: list[str]) -> None:
+        deadline = time.monotonic() + CALLBACK_WAIT
+        while time.monotonic() < deadline and not set(sites) <= set(room.record["participants"]):
+            await asyncio.sleep(0.1)
+        if room.record.get("locked") and self.rooms.get(room.id) is room:
+            with contextlib.suppress(JanusError):
+                await room.handle.request({"request": "edit", "room": room.id, "secret": room.secret,
+                                           "new_pin": secrets.token_urlsafe(18)})
+
     # -- invitations ------------------------------------------------------------------------------
-    async def invite(self, room_id: str, terminal_ids: list[str], actor: str) -> dict:
+    async def invite(self, room_id: str, terminal_ids: list[str], actor: str, call_back: bool = False) -> dict:
         room = self.room(room_id)
-        if room.record["locked"]:
+        if room.record["locked"] and not call_back:
             raise CommandError("conflict", f"conference {room.id} is locked: no new sites")
         terms = []
         for tid in terminal_ids:

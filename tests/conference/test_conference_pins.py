@@ -13,9 +13,11 @@ import time
 
 import pytest
 
+from backend.conference.janus_api import JanusError
 from backend.conference.pins import RoomPins
 from backend.secrets import Sealer
 from tests.backend.wsclient import RawClient
+from tests.conference.bots import Bot
 from tests.conference.test_conference_rooms import _conf, _wait, sites  # noqa: F401  (fixture)
 from tests.conference.test_conference_wall import _relay_token, consult  # noqa: F401  (fixture)
 from tests.relay.vlc_probe import HeadlessPlayer
@@ -42,6 +44,20 @@ def test_room_pins_are_sealed_bound_to_the_room_and_private(tmp_path):
     assert pins.get("CF-0002") is None and pins.rooms() == []  # damaged: reported, treated as empty
 
 
+async def _refused_with_the_pin(janus: str, room: str, pin: str) -> None:
+    """A site outside the room is refused with the room's own pin once the call-back window closed."""
+    async with asyncio.timeout(40):
+        while True:
+            outsider = Bot("video-outsider", "外来终端")
+            try:
+                await outsider.join(janus, room, pin)
+            except JanusError:
+                return
+            finally:
+                await outsider.close()
+            await asyncio.sleep(0.5)  # still in the call-back window: try again
+
+
 @pytest.mark.skipif(shutil.which("janus") is None, reason="Debian package janus not installed")
 async def test_open_conference_survives_backend_restarts_with_its_pin(sites, tmp_path):  # noqa: F811
     backend, bots = sites
@@ -54,6 +70,7 @@ async def test_open_conference_survives_backend_restarts_with_its_pin(sites, tmp
         await officer.command("conference.layout", {"room": room, "split": 9, "mode": "fixed",
                                                     "fixed": [three[2].terminal]})
         pin = three[0].invite["pin"]
+        assert (await officer.command("conference.lock", {"room": room, "locked": True}))["ok"]
     finally:
         await officer.close()
 
@@ -85,6 +102,11 @@ async def test_open_conference_survives_backend_restarts_with_its_pin(sites, tmp
                         f"after {how}: muted")
             await officer.command("conference.mute", {"room": room, "participant": three[1].terminal,
                                                       "mute": False})
+            # still locked: called back with the kept pin, then closed again to anyone holding it
+            assert _conf(officer, room)["locked"]
+            res = await officer.command("conference.invite", {"room": room, "terminals": [bots[3].terminal]})
+            assert not res["ok"] and res["error"]["code"] == "conflict"
+            await _refused_with_the_pin(three[0].invite["janus"], room, pin)
         finally:
             await officer.close()
 
