@@ -161,3 +161,22 @@ async def test_redelivered_messages_are_skipped_by_the_cursor(cluster):
     await wait_for(lambda: hub.core.get("alerts", "a-B-00001") is not None, 60, "the marker")
     assert hub.replicator.stats["a"].duplicates == 300
     assert hub.applied_keys("alerts", "a") == expected("a-A", 300) + ["a-B-00001"]
+
+
+async def test_a_pack_published_twice_is_stored_once(cluster):
+    """A publish retried after a failure part-way sends the same packs again: the broker keeps one copy
+    (Nats-Msg-Id of the pack), so the hub applies each event once."""
+    from backend.federation.transport import FedMessage
+
+    a = cluster.leaves["a"]
+    info = await a.transport._js.stream_info("UP_a")
+    before = info.state.messages
+    base = info.state.last_seq + 10_000  # seqs above anything the leaf's own engine sends in this test
+    msgs = [FedMessage("a", base + i, "alerts", "upsert", f"a-P-{i:05d}", {"title": f"p {i}"}, "a", time.time())
+            for i in range(1, 451)]  # 3 packs (200 + 200 + 50)
+    await a.transport.publish(msgs)
+    await a.transport.publish(msgs)
+    await a.transport.publish(msgs[:200])
+    assert (await a.transport._js.stream_info("UP_a")).state.messages == before + 3
+    await wait_for(lambda: cluster.hub.core.get("alerts", "a-P-00450") is not None, 60, "the packs at the hub")
+    assert cluster.hub.applied_keys("alerts", "a") == expected("a-P", 450)
