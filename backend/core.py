@@ -103,6 +103,7 @@ class Core:
         self.layouts_dir = Path(layouts_dir) if layouts_dir else DEFAULT_LAYOUTS_DIR
         self.relay_url = ""
         self.relay_service_token: Callable[[str], str] | None = None
+        self.relay_sync: Callable[[], Awaitable[None]] | None = None  # push sources to the relay now (the cli sets it)
         self.head_seq = 0
         self._batch = (max_batch_changes, max_batch_delay)
         self._clock, self._hold_limit, self._probe_interval = clock, hold_limit, probe_interval
