@@ -305,6 +305,11 @@ class WallWindow(QWidget):
         for camera_id, stream in self._sources.values():
             self.store.release_play(camera_id, sub=stream == "sub", holder=self)
         self._sources.clear()
+        if getattr(self, "_disconnected", False):  # closed before: a second disconnect only warns
+            self.grid.shutdown()
+            super().closeEvent(event)
+            return
+        self._disconnected = True
         for signal, slot in ((self.store.wall_changed, self._on_wall_changed), (self.store.reset, self._on_reset),
                              (self.store.camera_changed, self._on_camera_changed),
                              (self.store.connection_changed, self._on_connection_changed),
