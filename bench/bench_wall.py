@@ -300,7 +300,7 @@ def main() -> int:
     ap.add_argument("--warmup", type=float, default=6.0)
     ap.add_argument("--relay", default="")
     ap.add_argument("--token", default="")
-    ap.add_argument("--rounds", type=int, default=2, help="interleaved wall/bare rounds per N (default 2)")
+    ap.add_argument("--rounds", type=int, default=4, help="interleaved wall/bare rounds per N (default 4: one run varies by ±15 %%)")
     ap.add_argument("--load", type=int, default=1,
                     help="busy processes during the loaded frames-lost runs (0: no loaded runs; default 1)")
     args = ap.parse_args()
