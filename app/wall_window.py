@@ -85,6 +85,7 @@ class WallWindow(QWidget):
         self._unknown_shown: set[str] = set()
         self._names_shown: dict[str, str] = {}
         self._sources: dict[str, tuple[str, str]] = {}  # play URL handed out -> (camera, stream): leases
+        self._store_disconnected = False
         self._lease_sweep = QTimer(self)  # a tour moves on without a re-layout: drop leases of what left
         self._lease_sweep.setInterval(5000)
         self._lease_sweep.timeout.connect(self._release_unshown)
@@ -305,11 +306,13 @@ class WallWindow(QWidget):
         for camera_id, stream in self._sources.values():
             self.store.release_play(camera_id, sub=stream == "sub", holder=self)
         self._sources.clear()
-        if getattr(self, "_disconnected", False):  # closed before: a second disconnect only warns
-            self.grid.shutdown()
-            super().closeEvent(event)
-            return
-        self._disconnected = True
+        if not self._store_disconnected:  # a window may be closed twice: a second disconnect only warns
+            self._store_disconnected = True
+            self._disconnect_store()
+        self.grid.shutdown()
+        super().closeEvent(event)
+
+    def _disconnect_store(self) -> None:
         for signal, slot in ((self.store.wall_changed, self._on_wall_changed), (self.store.reset, self._on_reset),
                              (self.store.camera_changed, self._on_camera_changed),
                              (self.store.connection_changed, self._on_connection_changed),
@@ -322,8 +325,6 @@ class WallWindow(QWidget):
                 signal.disconnect(slot)
             except (RuntimeError, TypeError):
                 pass
-        self.grid.shutdown()
-        super().closeEvent(event)
 
 
 def open_wall_windows(store: Any, layouts_dir: str | os.PathLike, screens: list[int] | None = None,
