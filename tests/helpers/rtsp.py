@@ -37,6 +37,16 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+def json_status(url: str) -> int:
+    """The HTTP status of a GET answered with JSON (the relay's /play, /control calls); 4xx/5xx too."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            json.loads(resp.read())
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
 def have_rtsp_server() -> str:
     """"" when the RTSP server can run here, else why not."""
     if shutil.which("ffmpeg") is None:

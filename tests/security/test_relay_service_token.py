@@ -2,9 +2,6 @@
 relay supervisor, plays and is audited as ``svc:NAME`` with role "service", never stored, and a new backend
 start (a new supervisor adopting the same relay) withdraws it. A real Core, relay process and RTSP camera."""
 import asyncio
-import json
-import urllib.error
-import urllib.request
 
 import pytest
 
@@ -14,18 +11,9 @@ from backend.conference.media_actions import feed_url_maker
 from backend.core import Core
 from backend.relay.supervisor import RelaySupervisor
 from tests.helpers.backend_proc import free_port, read_audit_rows
-from tests.helpers.rtsp import TsClient, rtsp_clips, rtsp_server  # noqa: F401  (pytest fixtures)
+from tests.helpers.rtsp import TsClient, json_status, rtsp_clips, rtsp_server  # noqa: F401  (pytest fixtures)
 
 pytestmark = pytest.mark.rtsp
-
-
-def _status(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=30) as resp:
-            json.loads(resp.read())
-            return resp.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
 
 
 async def _until(cond, timeout: float = 60.0, what: str = "condition"):
@@ -57,8 +45,8 @@ async def test_service_token_plays_is_audited_and_rotates_with_the_backend(rtsp_
         conn.close()
 
         health = f"{sup.base_url}/health?token="
-        assert await asyncio.to_thread(_status, health + token) == 200
-        assert await asyncio.to_thread(_status, health + enrolment) == 401  # no session: no video
+        assert await asyncio.to_thread(json_status, health + token) == 200
+        assert await asyncio.to_thread(json_status, health + enrolment) == 401  # no session: no video
         viewer = await asyncio.to_thread(lambda: TsClient(feed).start())
         assert viewer.status == 200
         await asyncio.to_thread(viewer.wait_bytes, 50_000)
@@ -71,8 +59,8 @@ async def test_service_token_plays_is_audited_and_rotates_with_the_backend(rtsp_
         sup = RelaySupervisor(core, port=port, state_dir=tmp_path, keep_relay=False)
         await sup.start()
         assert sup.adopted
-        assert await asyncio.to_thread(_status, health + token) == 401  # rotated: the old one is gone
-        assert await asyncio.to_thread(_status, health + sup.service_token("conference-feed")) == 200
+        assert await asyncio.to_thread(json_status, health + token) == 401  # rotated: the old one is gone
+        assert await asyncio.to_thread(json_status, health + sup.service_token("conference-feed")) == 200
     finally:
         if viewer is not None:
             viewer.stop()

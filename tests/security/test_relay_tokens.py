@@ -1,31 +1,20 @@
 """The camera relay accepts only unexpired session tokens of enabled users (and the backend's own service
 tokens): a long-lived enrolment token gets 401 while the session it opened plays; a session that expires is
 refused from the next token push on; token_hashes holds unexpired sessions of enabled users only."""
-import json
 import time
-import urllib.error
-import urllib.request
 
 from backend import auth, store
 from tests.helpers.backend_proc import start_backend
+from tests.helpers.rtsp import json_status
 
 TTL_S = 10.0  # short enough to watch a session expire, long enough for its first play on a busy machine
-
-
-def _status(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=30) as resp:
-            json.loads(resp.read())
-            return resp.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
 
 
 def _wait_status(url: str, want: int, timeout: float = 60.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     got = None
     while time.monotonic() < deadline:
-        got = _status(url)
+        got = json_status(url)
         if got == want:
             return
         time.sleep(0.2)
@@ -55,12 +44,12 @@ def test_relay_refuses_enrolment_tokens_and_expired_sessions(tmp_path):
         relay = f"http://127.0.0.1:{backend.relay_port}/health?token="
         enrolment = backend.token("wall_operator")
         session = backend.session_token("wall_operator")
-        assert _status(relay + session) == 200  # a new session plays at once (the relay asks for a push)
-        assert _status(relay + enrolment) == 401  # the long-lived token that opened it does not
-        assert _status(relay + "not-a-token") == 401
+        assert json_status(relay + session) == 200  # a new session plays at once (the relay asks for a push)
+        assert json_status(relay + enrolment) == 401  # the long-lived token that opened it does not
+        assert json_status(relay + "not-a-token") == 401
         # nothing refreshes the session: once it expired, the next push drops it
         _wait_status(relay + session, 401, what="an expired session at the relay")
         fresh = backend.session_token("wall_operator")  # the enrolment token still opens new sessions
-        assert _status(relay + fresh) == 200
+        assert json_status(relay + fresh) == 200
     finally:
         backend.stop()
