@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 
 try:  # python-vlc loads libvlc at import; a machine without it still runs the rest of the app
     import vlc
@@ -61,6 +61,52 @@ def escape_marquee(text: str) -> str:
     return text.replace("%", "%%").replace("$", "$$")
 
 
+class _Poller(QObject):
+    """One timer for every player's progress check: 16 players wake the process once a poll, not 16 times
+    (a timer's wake-up costs ~85 µs of CPU here, about what the check itself costs)."""
+
+    _shared: "_Poller | None" = None
+
+    def __init__(self, interval_ms: int):
+        super().__init__(QCoreApplication.instance())
+        self._players: dict[int, "VideoPlayer"] = {}
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._on_timer)
+
+    @classmethod
+    def shared(cls) -> "_Poller":
+        if cls._shared is None:
+            cls._shared = cls(VideoPlayer.POLL_MS)
+        return cls._shared
+
+    def add(self, player: "VideoPlayer") -> None:
+        self._players[id(player)] = player
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def remove(self, player: "VideoPlayer") -> None:
+        self.drop(id(player))
+
+    def drop(self, key: int) -> None:
+        self._players.pop(key, None)
+        if not self._players:
+            self._timer.stop()
+
+    def polling(self, player: "VideoPlayer") -> bool:
+        return id(player) in self._players
+
+    @Slot()
+    def _on_timer(self) -> None:
+        for key, player in list(self._players.items()):
+            try:
+                player._check_progress()
+            except RuntimeError:  # its QObject is gone (deleted without close()): forget it
+                self._players.pop(key, None)
+        if not self._players:
+            self._timer.stop()
+
+
 class VideoPlayer(QObject):
     """A libvlc player bound to one native window.
 
@@ -104,9 +150,8 @@ class VideoPlayer(QObject):
         self._player = None
         self._time_attached = False
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vlc-ctl")
-        self._poll = QTimer(self)
-        self._poll.setInterval(self.POLL_MS)
-        self._poll.timeout.connect(self._check_progress)
+        self._poll = _Poller.shared()
+        self.destroyed.connect(lambda *_args, poll=self._poll, key=id(self): poll.drop(key))
         self._retry = QTimer(self)
         self._retry.setSingleShot(True)
         self._retry.timeout.connect(self._open)
@@ -153,7 +198,7 @@ class VideoPlayer(QObject):
         """Stop playing and forget the URL (no reconnection)."""
         self.url = ""
         self._retry.stop()
-        self._poll.stop()
+        self._poll.remove(self)
         self._media = None
         if self._player is not None:
             self._submit(self._player.stop)
@@ -170,7 +215,7 @@ class VideoPlayer(QObject):
             return
         self._closed = True
         self._retry.stop()
-        self._poll.stop()
+        self._poll.remove(self)
         player, self._player = self._player, None
         if player is not None:
             try:
@@ -244,11 +289,12 @@ class VideoPlayer(QObject):
         def reopen():
             player.stop()
             player.set_media(media)
+            self._apply_marquee(player)  # no video output now: the next one takes the marquee from the player
             player.play()
 
         self._submit(reopen)
         self._watch_time(True)
-        self._poll.start()
+        self._poll.add(self)
 
     def _watch_time(self, on: bool) -> None:
         """Listen to libvlc's time changes until the first picture: its first one comes with that picture,
@@ -269,7 +315,7 @@ class VideoPlayer(QObject):
         self._attempt += 1
         self.reconnects += 1
         log.info("video: %s: %s; reconnecting in %.1f s", self.url, why, delay)
-        self._poll.stop()
+        self._poll.remove(self)
         self._media = None
         if self._player is not None:
             self._submit(self._player.stop)  # drop the frozen last frame: the tile shows NO SIGNAL
@@ -292,6 +338,8 @@ class VideoPlayer(QObject):
                 return  # decoded, not yet on screen: "playing" means a picture is shown
             self._attempt = 0
             self._watch_time(False)
+            if self.state != "playing":
+                self._size_marquee()  # the picture's size is known now
             self._set_state("playing")
             return
         limit = self.STALL_S if self.state == "playing" else self.CONNECT_TIMEOUT_S
@@ -315,7 +363,6 @@ class VideoPlayer(QObject):
         if what == "vout-gone":
             return
         if what == "vout":
-            self._apply_marquee()
             if self.state == "connecting":
                 self.video_started.emit()
         elif self.url and self._media is not None:
@@ -340,8 +387,11 @@ class VideoPlayer(QObject):
         width, height = self._player.video_get_size(0) or (0, 0)
         return (width, height, *self._video_sar()) if width and height else None
 
-    def _apply_marquee(self) -> None:
-        player = self._player
+    # The marquee is set on the player before each play() (the worker's reopen, no video output then): each
+    # video output libvlc creates takes it from there. Set again at each "vout" event instead (libvlc sends 2-3
+    # as it starts one), it was lost on some tiles and, on others, cost 2.5x the baseline's blending (perf).
+    def _apply_marquee(self, player=None) -> None:
+        player = player or self._player
         if player is None:
             return
         opt = vlc.VideoMarqueeOption
@@ -355,11 +405,18 @@ class VideoPlayer(QObject):
         player.video_set_marquee_int(opt.Position, 10)  # bottom-right
         player.video_set_marquee_int(opt.X, 12)
         player.video_set_marquee_int(opt.Y, 12)
-        _width, height = player.video_get_size(0) or (0, 0)
-        if height:  # marquee size is in picture pixels: keep the text a small band whatever the resolution
-            player.video_set_marquee_int(opt.Size, max(10, height // 30))
         player.video_set_marquee_int(opt.Refresh, 1000)
         player.video_set_marquee_int(opt.Timeout, 0)
+        self._size_marquee(player)
+
+    def _size_marquee(self, player=None) -> None:
+        """The text's size in picture pixels: a small band whatever the resolution (known from the first picture)."""
+        player = player or self._player
+        if player is None or not self._marquee:
+            return
+        _width, height = player.video_get_size(0) or (0, 0)
+        if height:
+            player.video_set_marquee_int(vlc.VideoMarqueeOption.Size, max(10, height // 30))
 
     def _set_state(self, state: str) -> None:
         if state != self.state:

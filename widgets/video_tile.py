@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QObject, Property, QRect, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Property, QRect, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -22,17 +22,27 @@ HEADLESS_PLATFORMS = ("offscreen", "minimal")  # Qt platforms without native win
 
 
 class _Ticker(QObject):
-    """One shared once-a-second timer for every clock in the process (16 tiles, one timer)."""
+    """One shared once-a-second timer for every clock in the process (16 tiles, one timer, one strftime).
 
-    tick = Signal()
+    Signals:
+        tick(str): the time to show, "HH:MM:SS".
+    """
+
+    tick = Signal(str)
     _shared: "_Ticker | None" = None
 
     def __init__(self):
         super().__init__()
+        self.text = time.strftime("%H:%M:%S")
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
-        self._timer.timeout.connect(self.tick)
+        self._timer.timeout.connect(self._on_timer)
         self._timer.start()
+
+    @Slot()
+    def _on_timer(self) -> None:
+        self.text = time.strftime("%H:%M:%S")
+        self.tick.emit(self.text)
 
     @classmethod
     def shared(cls) -> "_Ticker":
@@ -181,6 +191,7 @@ class VideoTile(QWidget):
         self._name.setTextFormat(Qt.TextFormat.PlainText)
         self._state_label = QLabel(self._strip)
         self._clock = QLabel(self._strip)
+        self._clock.setFixedSize(self._clock_size())  # a new text then repaints the label only: no re-layout
         self._name.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         strip.addWidget(self._dot)
         strip.addWidget(self._name, 1)
@@ -200,7 +211,7 @@ class VideoTile(QWidget):
         self._released = False
         self._fitted = False
         _Ticker.shared().tick.connect(self._tick)
-        self._tick()
+        self._tick(_Ticker.shared().text)
         self._on_state(self.player.state)
 
     # ---- API ---------------------------------------------------------------------------------
@@ -240,6 +251,11 @@ class VideoTile(QWidget):
 
     def set_caption_visible(self, visible: bool) -> None:
         self._strip.setVisible(visible)
+        self._clock.setText(_Ticker.shared().text)
+
+    def showEvent(self, event):  # noqa: N802 - a hidden tile's clock was not kept up to date
+        self._clock.setText(_Ticker.shared().text)
+        super().showEvent(event)
 
     def close_player(self) -> None:
         """Release libvlc before the tile's window goes away."""
@@ -274,10 +290,19 @@ class VideoTile(QWidget):
             self.clicked.emit(self.camera_id)
         super().mousePressEvent(event)
 
-    @Slot()
-    def _tick(self) -> None:
-        self._clock.setText(time.strftime("%H:%M:%S"))
-        self.surface.follow()  # a safety net: the video window catches up with any move within a second
+    @Slot(str)
+    def _tick(self, text: str) -> None:
+        if self._strip.isVisible():  # (a QLabel ignores a text it already shows)
+            self._clock.setText(text)
+
+    def _clock_size(self) -> QSize:
+        """Room for any "HH:MM:SS" in the label's font: its size never changes, so neither does the strip's."""
+        metrics = self._clock.fontMetrics()
+        digit = max(metrics.horizontalAdvance(str(d)) for d in range(10))
+        hint = self._clock.sizeHint()
+        margin = self._clock.contentsMargins()
+        return QSize(digit * 6 + metrics.horizontalAdvance("::") + margin.left() + margin.right() + 2,
+                     max(hint.height(), metrics.height() + margin.top() + margin.bottom()))
 
     @Slot(str)
     def _on_state(self, state: str) -> None:
