@@ -43,37 +43,72 @@ class Settings:
 
 @dataclass(eq=False)
 class Viewer:
-    """An HTTP client receiving one stream. ``done`` is set when it is gone (``reason`` says why)."""
+    """A client receiving one stream. ``done`` is set when it is gone (``reason`` says why).
+
+    The pump's thread writes to it directly (``send``): a TCP viewer through its own duplicate of the socket's
+    descriptor (``attach``), so that a number the transport closes is never reused under our writes; a
+    multicast sender through its DatagramWriter (``attach_writer``). What the socket cannot take at once
+    waits in ``_backlog`` and goes first at the next chunk; a viewer whose backlog passes the limit is too
+    slow. The asyncio ``transport`` is only used on the event loop: the HTTP head, reading, closing.
+    """
 
     user: str
     camera: str
     stream: str
-    transport: asyncio.WriteTransport
+    transport: asyncio.WriteTransport | None
     start: float = field(default_factory=time.time)
     bytes: int = 0
     reason: str = ""
     kind: str = "http"  # http | udp (a multicast sender) | rtsp-direct (a direct URL handed out)
     peer: str = ""  # the viewer's IP address, for the audit ("from where")
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    _fd: int = -1  # our duplicate of the TCP socket's descriptor
+    _write: Callable[[bytes], int] | None = None  # or a writer that takes what it can, returns how much
+    _backlog: bytearray = field(default_factory=bytearray)
+
+    def attach(self, sock) -> None:
+        """Write to this connected stream socket (non-blocking) directly."""
+        self._fd = os.dup(sock.fileno())
+
+    def attach_writer(self, write: Callable[[bytes], int]) -> None:
+        self._write = write
 
     def send(self, data: bytes, limit: int) -> bool:
-        if self.done.is_set():
+        """Write ``data`` now, after any backlog; False when this viewer is gone or too slow (``reason``
+        says which): the channel then drops it. Called with the pump's LOCK held."""
+        if self._backlog or self.reason:
+            if self.reason:
+                return False
+            self._backlog += data
+            if len(self._backlog) > limit:
+                self.reason = "too_slow"
+                return False
+            data = self._backlog
+        try:
+            n = os.write(self._fd, data) if self._fd >= 0 else self._write(data) if self._write else 0
+        except (BlockingIOError, InterruptedError):
+            n = 0
+        except OSError:  # the peer is gone (EPIPE, ECONNRESET)
+            self.reason = "closed"
             return False
-        if self.transport.is_closing():
-            self.close("closed")
-            return False
-        self.transport.write(data)
-        self.bytes += len(data)
-        if self.transport.get_write_buffer_size() > limit:
-            self.close("too_slow")
-            self.transport.abort()
-            return False
+        self.bytes += n
+        if data is self._backlog:
+            del self._backlog[:n]
+        elif n < len(data):
+            self._backlog += memoryview(data)[n:]  # the socket is full: the rest goes first next time
         return True
 
     def close(self, reason: str) -> None:
-        if not self.done.is_set():
+        """On the event loop, with the pump's LOCK held: no more writes; ``done`` is set."""
+        if not self.reason:
             self.reason = reason
+        if not self.done.is_set():
             self.done.set()
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        self._write = None
+        self._backlog.clear()
 
 
 class Channel:
@@ -119,36 +154,62 @@ class Channel:
         self._in_key = False
         self._flowing = False  # this pull reached its first keyframe: bytes go out to viewers
         self._frames_waited = 0
+        self._fast = False  # flowing (and not switching engine): chunks go out as read, scanned on the tick
+        self._pending: list[bytes] = []  # chunks sent as read and not yet scanned (see _on_bytes, _flush)
+        self._out: tuple[Viewer, ...] = ()  # the viewers the pump's thread writes to (see _on_bytes)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._live_since: float | None = None  # when this pull started flowing
 
     # ---- viewers ---------------------------------------------------------------------------
     def add_viewer(self, viewer: Viewer) -> None:
-        self.viewers.add(viewer)
+        self._loop = asyncio.get_running_loop()
+        with pumps.LOCK:
+            self._send_start(viewer)  # before it joins: its stream begins with the start, then live chunks
+            self.viewers.add(viewer)
+            self._out = tuple(v for v in self.viewers if not v.reason)
         self._idle_since = None
-        self._send_start(viewer)
         self.ensure_running()
 
     def remove_viewer(self, viewer: Viewer, reason: str = "closed") -> None:
-        viewer.close(reason)
+        """On the event loop (the pump's thread drops a viewer through ``_drop``)."""
+        with pumps.LOCK:
+            viewer.close(reason)
+            self._out = tuple(v for v in self.viewers if not v.reason)
+        if viewer.reason == "too_slow" and viewer.transport is not None:
+            viewer.transport.abort()
         if viewer in self.viewers:
             self.viewers.discard(viewer)
             self._on_viewer_gone(viewer)
         if not self.viewers and self._idle_since is None:
             self._idle_since = time.monotonic()
 
+    def _drop(self, viewer: Viewer) -> None:
+        """In the pump's thread: stop writing to ``viewer`` at once; the loop removes it."""
+        self._out = tuple(v for v in self._out if v is not viewer)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.remove_viewer, viewer, viewer.reason)
+
     def _send_start(self, viewer: Viewer) -> None:
-        """Instant start: the latest PAT/PMT, then the cached GOP (or its keyframe) before live data."""
-        mode = self.settings.gop_mode
-        if mode == "off" or not self._gop or self.state != "live":
-            return
-        if mode == "key":
-            if not self._key_len:
-                return
-            data = b"".join(self._gop)[:self._key_len]
-        else:
-            data = b"".join(self._gop)
-        viewer.send(self._scanner.pat + self._scanner.pmt + data, 1 << 62)
+        """Instant start: the latest PAT/PMT, then the cached GOP (or its keyframe) before live data. Once
+        chunks go out as read (``_fast``) the viewer also gets the bytes read after the last whole packet
+        scanned, so that its stream goes on, packet-aligned, exactly where the next live chunk picks up."""
+        self._flush()
+        mode, start = self.settings.gop_mode, b""
+        if mode != "off" and self._gop and self.state == "live":
+            if mode == "key":
+                start = b"".join(self._gop)[:self._key_len] if self._key_len else b""
+            else:
+                start = b"".join(self._gop)
+            if start:
+                start = self._scanner.pat + self._scanner.pmt + start
+        if self._fast:
+            start += self._scanner.rest
+        if start:
+            viewer.send(start, 1 << 62)
 
     def gop_age(self) -> float:
+        with pumps.LOCK:
+            self._flush()
         return time.monotonic() - self._last_key if self._gop and self._last_key else 0.0
 
     # ---- pull life -------------------------------------------------------------------------
@@ -178,7 +239,8 @@ class Channel:
 
     async def close(self, reason: str) -> None:
         for viewer in list(self.viewers):
-            viewer.transport.close()
+            if viewer.transport is not None:
+                viewer.transport.close()
             self.remove_viewer(viewer, reason)
         await self.stop()
 
@@ -215,6 +277,7 @@ class Channel:
         self._scanner.reset()
         self._clear_cache()
         self._flowing, self._frames_waited = False, 0
+        self._fast, self._pending, self._live_since = False, [], None
         cmd = ffmpeg_command(self.url, self.transcode, self.settings.rtsp_transport)
         self.pulls += 1
         loop = asyncio.get_running_loop()
@@ -231,13 +294,16 @@ class Channel:
             os.close(wfd)
         pump = pumps.shared()
         pump.interval = max(0.0, self.settings.batch_ms / 1000)
-        pump.add(rfd, proto.stdout_data, lambda: None)
+        self._loop = loop
+        pump.add(rfd, self._on_bytes, lambda: None)
         self._proc = transport
         self._last_data = time.monotonic()
         try:
             await proto.exited
         finally:
             pump.remove(rfd)
+            with pumps.LOCK:
+                self._end_stream()
             self._proc = None
             if transport.get_returncode() is None:
                 _kill(transport)
@@ -247,11 +313,11 @@ class Channel:
             return None
         code = watch.error_code or "ended"
         message = watch.error or f"the source ended (ffmpeg exit {transport.get_returncode()})"
-        if proto.live_since is None:
+        if self._live_since is None:
             log.info("camera %s/%s: pull %d ended before any picture: %s", self.cam_id, self.stream, self.pulls,
                      watch.last_line)
         self._set_state("lost", code, message)
-        return proto.live_since
+        return self._live_since
 
     def _on_stderr_line(self, watch: StderrWatch, line: str, transport) -> None:
         watch.line(line)
@@ -261,25 +327,72 @@ class Channel:
         if watch.needs_transcode() and not self.transcode:
             log.info("camera %s/%s: %s cannot go into MPEG-TS as is: transcoding to H.264",
                      self.cam_id, self.stream, watch.input_codec)
-            self.transcode = self._switching = True
+            with pumps.LOCK:
+                self.transcode = self._switching = True
+                self._end_stream()
             _kill(transport)
 
-    def _on_data(self, data: bytes) -> bool:
-        """Forward packets to every viewer and keep the GOP cache; True once video frames flow."""
+    def _on_bytes(self, data: bytes) -> None:
+        """The pump's callback with this pull's stdout, ~25 times a second per camera: the relay's hot path,
+        in the pump's thread (LOCK held).
+
+        Once the pull flows, a chunk goes to every viewer as read, and waits in ``_pending`` for the next
+        scan (GOP cache, rates, codec, "live"), which the 4 Hz tick (or a new viewer) runs over all chunks
+        since the last: one scan of ~6 chunks instead of one per chunk, and nothing else per chunk."""
+        if self._fast:
+            self._pending.append(data)
+            for viewer in self._out:
+                if not viewer.send(data, self.settings.max_queue_bytes):
+                    self._drop(viewer)
+        elif not self._switching:
+            self._on_first_data(data)
+
+    def _on_first_data(self, data: bytes) -> None:
+        """Until the first keyframe: scan each chunk; start every pull (and so every viewer's stream) on a
+        keyframe, with PAT/PMT, then go over to the hot path."""
         chunk, frames = self._scanner.feed(data)
         if not chunk:
-            return False
-        if not self._flowing:  # start every pull (and so every viewer's stream) on a keyframe, with PAT/PMT
+            return
+        if not self._flowing:
             self._frames_waited += len(frames)
             first = next((f for f in frames if f.key), None)
             if first is None and (self._frames_waited < 100 or not frames):
-                return False
+                return
             first = first or frames[0]
             prefix = self._scanner.pat + self._scanner.pmt
             chunk = prefix + chunk[first.index * PACKET:]
             shift = first.index - len(prefix) // PACKET
             frames = [FrameStart(f.index - shift, f.key) for f in frames if f.index >= first.index]
             self._flowing = True
+            self._live_since = time.monotonic()
+        self._account(chunk, frames)
+        rest = self._scanner.rest  # the hot path sends raw chunks: first the partial packet held back here
+        self._fast = True
+        for viewer in self._out:
+            if not viewer.send(chunk + rest, self.settings.max_queue_bytes):
+                self._drop(viewer)
+
+    def _flush(self) -> None:
+        """Scan the chunks the hot path sent since the last scan."""
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending = []
+            chunk, frames = self._scanner.feed(data)
+            if chunk:
+                self._account(chunk, frames)
+
+    def _end_stream(self) -> None:
+        """The pull ended: scan what is left, and complete a packet the viewers got only part of (stuffing
+        bytes), so that their streams stay packet-aligned for the next pull's."""
+        self._flush()
+        rest = self._scanner.rest if self._fast else b""
+        self._fast = False
+        if rest and len(rest) < PACKET:
+            for viewer in self._out:
+                viewer.send(b"\xff" * (PACKET - len(rest)), self.settings.max_queue_bytes)
+
+    def _account(self, chunk: bytes, frames: list[FrameStart]) -> None:
+        """Rates, codec, the GOP cache and "live", for whole packets of this pull's stream."""
         now = time.monotonic()
         self._last_data = now
         self._bytes_total += len(chunk)
@@ -299,13 +412,8 @@ class Channel:
                 self._key_len, self._in_key = self._gop_bytes, False
                 pos = cut
         self._cache(chunk[pos:])
-        limit = self.settings.max_queue_bytes
-        for viewer in list(self.viewers):
-            if not viewer.send(chunk, limit):
-                self.remove_viewer(viewer, viewer.reason or "closed")
         if frames and self.state != "live":
             self._set_state("live")
-        return bool(frames)
 
     def _cache(self, part: bytes) -> None:
         if not part or (not self._gop and not self._last_key):
@@ -319,6 +427,8 @@ class Channel:
     # ---- watchdog (called by the server a few times a second) -------------------------------
     def tick(self, now: float) -> bool:
         """Update rates and state; True when the linger time after the last viewer is over."""
+        with pumps.LOCK:
+            self._flush()
         self._rates.append((now, self._bytes_total, self._frames_total))
         while len(self._rates) > 2 and now - self._rates[1][0] >= 2.0:
             self._rates.popleft()
@@ -341,6 +451,8 @@ class Channel:
                     and now - self._idle_since >= self.settings.linger_s)
 
     def health(self) -> dict:
+        with pumps.LOCK:
+            self._flush()
         return {
             "id": self.cam_id, "stream": self.stream, "state": self.state,
             "error": self.error, "error_code": self.error_code,
@@ -352,28 +464,18 @@ class Channel:
 
 
 class _PullProtocol(asyncio.SubprocessProtocol):
-    """ffmpeg's stdout comes from the pump (batched reads); stderr is read line by line for codec and errors."""
+    """ffmpeg's stdout goes to the pump (batched reads); stderr is read line by line for codec and errors."""
 
     def __init__(self, channel: Channel, watch: StderrWatch):
         self.channel, self.watch = channel, watch
         self.exited: asyncio.Future = asyncio.get_running_loop().create_future()
-        self.live_since: float | None = None
         self.transport = None
         self._err = b""
 
     def connection_made(self, transport) -> None:
         self.transport = transport
 
-    def stdout_data(self, data: bytes) -> None:
-        if self.channel._switching:
-            return
-        if self.channel._on_data(data) and self.live_since is None:
-            self.live_since = time.monotonic()
-
-    def pipe_data_received(self, fd: int, data: bytes) -> None:
-        if fd == 1:
-            self.stdout_data(data)
-            return
+    def pipe_data_received(self, fd: int, data: bytes) -> None:  # stderr (stdout goes to the pump)
         self._err += data
         *lines, self._err = self._err.split(b"\n")
         self._err = self._err[-4096:]

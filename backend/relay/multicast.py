@@ -97,6 +97,7 @@ class DatagramWriter:
         self.group, self.port = group, port
         self.dropped = 0
         self._closing = False
+        self._rest = b""  # a packet's first bytes, until the rest of it comes
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
         try:
             sock.setblocking(False)
@@ -115,18 +116,26 @@ class DatagramWriter:
     def url(self) -> str:
         return f"udp://@{self.group}:{self.port}"
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes) -> int:
+        """Send ``data`` as datagrams of whole 188-byte packets (the channel's chunks may end inside one:
+        its bytes wait for the next chunk). Takes it all (what the kernel refuses is lost, like any UDP)."""
         if self._closing:
-            return
+            return len(data)
+        taken = len(data)
+        if self._rest:
+            data = self._rest + data
+        whole = len(data) - len(data) % PACKET
+        self._rest = data[whole:]
         view = memoryview(data)
         send = self._sock.send
-        for i in range(0, len(view), DATAGRAM):
+        for i in range(0, whole, DATAGRAM):
             try:
-                send(view[i:i + DATAGRAM])
+                send(view[i:min(i + DATAGRAM, whole)])
             except (BlockingIOError, InterruptedError):
                 self.dropped += 1
             except OSError:  # no route (interface gone): counted as loss; the lease will end it
                 self.dropped += 1
+        return taken
 
     def is_closing(self) -> bool:
         return self._closing
@@ -164,6 +173,7 @@ class Leases:
             group, port = channel.multicast
             writer = DatagramWriter(group, port, int(settings.multicast_ttl), settings.multicast_iface)
             viewer = make_viewer(writer)
+            viewer.attach_writer(writer.write)
             entry = self._out[key] = (viewer, writer, [0.0], set())
             channel.add_viewer(viewer)
         entry[2][0] = now + float(settings.multicast_lease_s)
@@ -177,6 +187,6 @@ class Leases:
             channel = channels.get(key[0], {}).get(key[1])
             if viewer.done.is_set() or channel is None or now >= expiry[0]:
                 del self._out[key]
-                writer.close()
-                if channel is not None:
+                if channel is not None:  # first: the pump's thread stops writing to it
                     channel.remove_viewer(viewer, viewer.reason or "lease_expired")
+                writer.close()

@@ -1,26 +1,34 @@
-"""Reads every pull's stdout pipe in batches: one wakeup serves all cameras, at most once per interval.
+"""Reads every pull's stdout pipe in batches, in a thread of its own: one wakeup serves all cameras.
 
 Why: with 16 cameras at 25 frames/s ffmpeg writes ~400 small chunks a second. Waking the event loop for
 each (epoll_wait, a read, the Python dispatch, a send per viewer) cost the relay more CPU than the pulls
-themselves. The pump keeps its own epoll set of pipe fds (not the event loop's), and spaces its reads at
-least ``interval`` apart: data that comes more than half of it after the previous read is read at once
-(one camera at 25 frames/s goes out without delay); data that comes sooner waits for the next read; and while
-reads keep finding several pipes with data (many cameras) the pump stays on a timer, reading whatever all
-pipes hold every ``interval``: one ``epoll(0)`` and one ``readv`` per pipe with data, into one
-preallocated buffer (no allocation per read). The relay so adds at most ``interval`` of latency, and only
+themselves, and even batched on the event loop's timers, its per-wakeup work (scheduling, selectors,
+handles) cost twice a plain read-and-send loop. So the pump is that loop, in its own thread: it blocks in
+its own epoll set of pipe fds; when reads find several pipes with data (many cameras) it sleeps until
+``interval`` after that batch, so that the next batch finds a chunk in most pipes: one ``epoll`` and one
+``readv`` per pipe with data, into one preallocated buffer. Data after a quiet spell is read at once (one
+camera at 25 frames/s goes out without delay). The relay so adds at most ``interval`` of latency, and only
 under load. ffmpeg never waits: the pipes are grown to 1 MiB.
+
+Handlers run in the pump's thread with ``LOCK`` held; the event loop takes ``LOCK`` around anything it
+shares with them (a channel's viewers, its GOP cache), and must never call asyncio from a handler except
+through ``loop.call_soon_threadsafe``.
 """
 from __future__ import annotations
 
-import asyncio
 import fcntl
+import logging
 import os
 import select
-import weakref
+import threading
+import time
 from typing import Callable
+
+log = logging.getLogger(__name__)
 
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 PIPE_SIZE = 1 << 20
+LOCK = threading.RLock()  # held by the pump while it hands a batch out; by the loop around shared state
 
 
 def make_pipe() -> tuple[int, int]:
@@ -38,7 +46,8 @@ def make_pipe() -> tuple[int, int]:
 
 class Pump:
     """``pump.add(fd, on_data, on_eof)`` … ``pump.remove(fd)``, which closes ``fd``. At EOF the pump stops
-    watching ``fd`` but leaves it open until its owner removes it (so the number cannot be reused meanwhile)."""
+    watching ``fd`` but leaves it open until its owner removes it (so the number cannot be reused meanwhile).
+    The callbacks run in the pump's thread, with ``LOCK`` held. The thread runs while there are fds."""
 
     def __init__(self, interval_s: float = 0.04, bufsize: int = PIPE_SIZE):
         self.interval = interval_s
@@ -46,97 +55,112 @@ class Pump:
         self._handlers: dict[int, tuple[Callable[[bytes], None], Callable[[], None]]] = {}
         self._buf = bytearray(bufsize)
         self._mv = memoryview(self._buf)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._watching = False  # the event loop watches our epoll fd (idle mode)
-        self._timer: asyncio.TimerHandle | None = None  # busy mode: the next batch
-        self._last = float("-inf")  # loop time of the previous read
+        self._wake_r, self._wake_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        self._ep.register(self._wake_r, select.EPOLLIN)
+        self._thread: threading.Thread | None = None
+        self._closed = False
         self.batches = 0
-        self.reads = 0
 
     def add(self, fd: int, on_data: Callable[[bytes], None], on_eof: Callable[[], None]) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._ep.register(fd, select.EPOLLIN)
-        self._handlers[fd] = (on_data, on_eof)
-        if self._timer is None:
-            self._watch(True)
+        with LOCK:
+            if self._closed:
+                raise RuntimeError("pump closed")
+            self._handlers[fd] = (on_data, on_eof)
+            self._ep.register(fd, select.EPOLLIN)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="relay-pump", daemon=True)
+                self._thread.start()
 
     def remove(self, fd: int) -> None:
-        if self._handlers.pop(fd, None) is None:
-            return
-        self._unwatch(fd)
-        os.close(fd)
-        if not self._handlers:
-            self._watch(False)
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+        with LOCK:
+            if self._handlers.pop(fd, None) is None:
+                return
+            self._unwatch(fd)
+            os.close(fd)
+            if not self._handlers:
+                self._wake()  # the thread ends
 
     def close(self) -> None:
-        for fd in list(self._handlers):
-            self.remove(fd)
+        with LOCK:
+            for fd in list(self._handlers):
+                self.remove(fd)
+            self._closed = True
+            thread = self._thread
+            self._wake()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(5)
         self._ep.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
 
     # ---- internals -------------------------------------------------------------------------------
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"!")
+        except BlockingIOError:
+            pass
+
     def _unwatch(self, fd: int) -> None:
         try:
             self._ep.unregister(fd)
         except (OSError, ValueError):
             pass
 
-    def _watch(self, on: bool) -> None:
-        if on and not self._watching and self._loop is not None:
-            self._loop.add_reader(self._ep.fileno(), self._on_ready)
-            self._watching = True
-        elif not on and self._watching:
-            self._loop.remove_reader(self._ep.fileno())
-            self._watching = False
+    def _run(self) -> None:
+        poll, monotonic, sleep = self._ep.poll, time.monotonic, time.sleep
+        while True:
+            events = poll()
+            last = monotonic()
+            with LOCK:
+                if self._closed or not self._handlers:
+                    self._thread = None
+                    return
+                busy = self._drain(events)
+            if busy >= 2 and self.interval > 0:  # many cameras: let the next batch gather
+                sleep(max(0.0, last + self.interval - monotonic()))
 
-    def _on_ready(self) -> None:  # idle mode: some pipe has data
-        if self._loop.time() >= self._last + self.interval / 2:
-            self._drain()  # reads are sparse enough: at once, and stay in idle mode (half the interval, not
-            return         # all of it: else a read delayed once would keep every later one that late)
-        self._watch(False)  # too soon after the previous read: wait for its turn
-        self._timer = self._loop.call_at(self._last + self.interval, self._on_timer)
-
-    def _on_timer(self) -> None:  # busy mode: stay on the timer while reads find several pipes with data
-        self._timer = None
-        if self._drain() >= 2 and self.interval > 0:
-            self._timer = self._loop.call_at(self._last + self.interval, self._on_timer)
-        elif self._handlers:
-            self._watch(True)
-
-    def _drain(self) -> int:
-        """Read every pipe with data; returns how many had some."""
-        events = self._ep.poll(0)
-        self._last = self._loop.time()
+    def _drain(self, events: list) -> int:
+        """Read every pipe with data and hand it out; returns how many had some."""
         self.batches += 1
+        buf, size, mv, wake = [self._buf], len(self._buf), self._mv, self._wake_r
+        busy = 0
         for fd, _mask in events:
-            while fd in self._handlers:
-                on_data, on_eof = self._handlers[fd]
+            if fd == wake:
                 try:
-                    n = os.readv(fd, [self._buf])
+                    os.read(wake, 4096)
+                except BlockingIOError:
+                    pass
+                continue
+            busy += 1
+            handler = self._handlers.get(fd)
+            while handler is not None:
+                try:
+                    n = os.readv(fd, buf)
                 except BlockingIOError:
                     break
                 except OSError:
                     n = 0
-                self.reads += 1
-                if n == 0:
-                    self._unwatch(fd)
-                    on_eof()
+                try:
+                    if n == 0:
+                        self._unwatch(fd)
+                        handler[1]()
+                        break
+                    handler[0](bytes(mv[:n]))
+                except Exception:  # a handler's bug must not stop every camera
+                    log.exception("relay pump: handler of fd %d failed", fd)
+                if n < size:
                     break
-                on_data(bytes(self._mv[:n]))
-                if n < len(self._buf):
-                    break
-        return len(events)
+                handler = self._handlers.get(fd)
+        return busy
 
 
-_shared: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pump]" = weakref.WeakKeyDictionary()
+_shared: Pump | None = None
 
 
 def shared() -> Pump:
-    """The running event loop's pump (one for all channels, so one wakeup serves every camera)."""
-    loop = asyncio.get_running_loop()
-    pump = _shared.get(loop)
-    if pump is None:
-        pump = _shared[loop] = Pump()
-    return pump
+    """The process's pump (one for all channels, so one wakeup serves every camera)."""
+    global _shared
+    with LOCK:
+        if _shared is None or _shared._closed:
+            _shared = Pump()
+        return _shared

@@ -372,7 +372,11 @@ class RelayServer:
         sock = writer.get_extra_info("socket")
         if sock is not None and self.settings.sndbuf:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, int(self.settings.sndbuf))
+        if writer.transport.get_write_buffer_size():
+            await writer.drain()  # the head goes out before the pump's thread writes to the socket directly
         viewer = Viewer(user, cam_id, stream, writer.transport, peer=peer)
+        if sock is not None:
+            viewer.attach(sock)
         channel.add_viewer(viewer)
         self._record_view(viewer, "start")  # audited when the view starts, not only when it ends
         eof = asyncio.create_task(reader.read(1 << 16))

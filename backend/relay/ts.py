@@ -78,6 +78,11 @@ class TsScanner:
         self.resyncs = 0
         self._rest = b""
 
+    @property
+    def rest(self) -> bytes:
+        """The bytes after the last whole packet returned (they start a packet): the next feed's first."""
+        return self._rest
+
     def reset(self) -> None:
         """Forget everything (a new muxer process starts a new stream)."""
         self.__init__()
@@ -119,10 +124,17 @@ class TsScanner:
             pid = ((chunk[at + 1] & 0x1F) << 8) | chunk[at + 2]
             if pid == self.video_pid:
                 frames.append(FrameStart(index, self._is_key(chunk[at:at + PACKET])))
-            elif pid == 0:
-                self._on_pat(chunk[at:at + PACKET])
-            elif pid == self.pmt_pid:
-                self._on_pmt(chunk[at:at + PACKET])
+            elif pid == 0 or pid == self.pmt_pid:  # sent again before each keyframe: parsed when changed
+                pkt = chunk[at:at + PACKET]
+                if pid == 0:
+                    if pkt[4:] == self.pat[4:]:
+                        self.pat = pkt
+                    else:
+                        self._on_pat(pkt)
+                elif pkt[4:] == self.pmt[4:]:
+                    self.pmt = pkt
+                else:
+                    self._on_pmt(pkt)
         return frames
 
     def _on_pat(self, pkt: bytes) -> None:

@@ -262,7 +262,8 @@ def relay_factory(tmp_path):
 class TsClient:
     """A raw HTTP viewer in a thread: counts (and keeps the first ``keep`` bytes of) what the relay sends.
 
-    ``rcvbuf`` makes a deliberately slow viewer when ``read=False`` (it connects and never reads).
+    ``rcvbuf`` makes a deliberately slow viewer when ``read=False`` (it connects and never reads);
+    ``pause()``/``resume()`` stop and restart reading for a while.
     Attributes: status (HTTP status), bytes, data (kept bytes), closed (the relay ended the stream).
     """
 
@@ -279,6 +280,8 @@ class TsClient:
         self.closed = threading.Event()
         self.ready = threading.Event()
         self._stop = threading.Event()
+        self._reading = threading.Event()
+        self._reading.set()
         self._sock = None
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -310,6 +313,8 @@ class TsClient:
                 return
             sock.settimeout(0.5)
             while not self._stop.is_set():
+                if not self._reading.wait(0.5):
+                    continue
                 try:
                     part = sock.recv(1 << 16)
                 except socket.timeout:
@@ -354,6 +359,12 @@ class TsClient:
         if self.bytes < n:
             raise TimeoutError(f"only {self.bytes} of {n} bytes from {self.target}")
         return self.bytes
+
+    def pause(self) -> None:
+        self._reading.clear()
+
+    def resume(self) -> None:
+        self._reading.set()
 
     def stop(self) -> None:
         self._stop.set()
