@@ -35,6 +35,7 @@ from tests.helpers.rtsp import RelayProc, RtspServer, TsClient, have_rtsp_server
 
 CAMERAS = 16
 SAMPLE_S = 15.0
+ROUNDS = 3  # relay runs, each between two bare runs
 TRIALS = 10
 VLC_ARGS = ["--vout=dummy", "--aout=dummy", "--no-audio", "--avcodec-threads=1", "--network-caching=200",
             "--quiet"]
@@ -55,12 +56,13 @@ def tree(pid: int) -> list[psutil.Process]:
     return [p, *p.children(recursive=True)]
 
 
-def measure(procs_fn, seconds: float) -> tuple[float, float]:
-    """(CPU % of one core, RSS MB) summed over the processes, averaged over ``seconds``."""
+def measure(procs_fn, seconds: float) -> tuple[float, float, float, float]:
+    """(CPU % of one core, RSS MB) summed over the processes, averaged over ``seconds``; then the same two
+    for the first process alone (the parent of a tree), from the same window."""
     procs = procs_fn()
     start = {p.pid: sum(p.cpu_times()[:2]) for p in procs}
     t0 = time.monotonic()
-    rss = []
+    rss, rss0 = [], []
     while time.monotonic() - t0 < seconds:
         time.sleep(1.0)
         total = 0
@@ -70,13 +72,19 @@ def measure(procs_fn, seconds: float) -> tuple[float, float]:
             except psutil.NoSuchProcess:
                 pass
         rss.append(total / 1e6)
-    cpu = 0.0
-    for p in procs:
         try:
-            cpu += sum(p.cpu_times()[:2]) - start[p.pid]
+            rss0.append(procs[0].memory_info().rss / 1e6)
         except psutil.NoSuchProcess:
             pass
-    return 100 * cpu / (time.monotonic() - t0), median(rss)
+    cpu = {}
+    for p in procs:
+        try:
+            cpu[p.pid] = sum(p.cpu_times()[:2]) - start[p.pid]
+        except psutil.NoSuchProcess:
+            cpu[p.pid] = 0.0
+    wall = time.monotonic() - t0
+    return (100 * sum(cpu.values()) / wall, median(rss), 100 * cpu[procs[0].pid] / wall,
+            median(rss0) if rss0 else 0.0)
 
 
 def bare_pulls(urls: list[str]) -> tuple[float, float]:
@@ -85,7 +93,7 @@ def bare_pulls(urls: list[str]) -> tuple[float, float]:
                              stdin=subprocess.DEVNULL) for u in urls]
     try:
         time.sleep(4)
-        return measure(lambda: [psutil.Process(p.pid) for p in bare], SAMPLE_S)
+        return measure(lambda: [psutil.Process(p.pid) for p in bare], SAMPLE_S)[:2]
     finally:
         for p in bare:
             p.terminate()
@@ -94,39 +102,50 @@ def bare_pulls(urls: list[str]) -> tuple[float, float]:
 
 
 def bench_cost(rtsp: RtspServer) -> list[dict]:
-    """Bare pulls, then the relay at batch_ms 40 (default) and 100, then bare again: the baseline is the mean
-    of the two bare runs, so a load change on the shared machine during the run shows as their spread."""
+    """Bare pulls and the relay (batch_ms 40, the default) in turn, ROUNDS times, bare first and last: each
+    relay run is compared with the mean of the bare runs just before and after it, so a load change on the
+    shared machine moves both sides; the figure is the median of those ratios, with all of them shown. Then
+    batch_ms 100 and the floors (a minimal forwarder, a C fan-out), against the mean of all bare runs."""
     urls = [rtsp.url(f"b{i:02d}") for i in range(1, CAMERAS + 1)]
     cams = [{"id": f"b{i:02d}", "url": u} for i, u in enumerate(urls, 1)]
-    bare1 = bare_pulls(urls)
-    runs = {batch: relay_under_load(rtsp, cams, batch) for batch in (40, 100)}
+    bare, runs = [bare_pulls(urls)], []
+    for r in range(ROUNDS):
+        runs.append(relay_under_load(rtsp, cams, 40, latency=r == 0))
+        bare.append(bare_pulls(urls))
+    run100 = relay_under_load(rtsp, cams, 100)
     floors = {engine: fanout_floor(urls, engine) for engine in ("python", "gst")}
-    bare2 = bare_pulls(urls)
-    base_cpu, base_rss = (bare1[0] + bare2[0]) / 2, (bare1[1] + bare2[1]) / 2
-    spread = dict(bare_cpu_pct_runs=[round(bare1[0], 2), round(bare2[0], 2)])
-    rows = []
-    for batch, (cpu, rss, py_cpu, py_rss, lat) in runs.items():
-        tag = "" if batch == 40 else f", batch_ms={batch}"
-        rows.append(figure(f"relay CPU (16 cams, 16 viewers) / bare ffmpeg pulls{tag}", round(cpu / base_cpu, 3),
-                           "ratio", "<= 1.2", round(base_cpu, 2), round(cpu / base_cpu, 3), batch_ms=batch,
-                           relay_cpu_pct=round(cpu, 2), relay_python_cpu_pct=round(py_cpu, 2), **spread))
-        if batch == 40:
-            rows.append(figure("relay RSS / bare ffmpeg pulls", round(rss / base_rss, 3), "ratio", "<= 1.2",
-                               round(base_rss, 1), round(rss / base_rss, 3), relay_rss_mb=round(rss, 1),
-                               relay_python_rss_mb=round(py_rss, 1)))
+    bare.append(bare_pulls(urls))
+    base_cpu = sum(b[0] for b in bare) / len(bare)
+    base_rss = sum(b[1] for b in bare) / len(bare)
+    spread = dict(bare_cpu_pct_runs=[round(b[0], 2) for b in bare])
+    ratios = [run[0] / ((bare[i][0] + bare[i + 1][0]) / 2) for i, run in enumerate(runs)]
+    rows = [figure("relay CPU (16 cams, 16 viewers) / bare ffmpeg pulls", round(median(ratios), 3), "ratio",
+                   "<= 1.2", round(base_cpu, 2), round(median(ratios), 3), batch_ms=40,
+                   round_ratios=[round(x, 3) for x in ratios], relay_cpu_pct=[round(run[0], 2) for run in runs],
+                   relay_python_cpu_pct=[round(run[2], 2) for run in runs], **spread)]
+    rss = median([run[1] for run in runs])
+    rows.append(figure("relay RSS / bare ffmpeg pulls", round(rss / base_rss, 3), "ratio", "<= 1.2",
+                       round(base_rss, 1), round(rss / base_rss, 3), relay_rss_mb=round(rss, 1),
+                       relay_python_rss_mb=round(median([run[3] for run in runs]), 1)))
+    for tag, lat in (("", runs[0][4]), (", batch_ms=100", run100[4])):
         rows.append(figure(f"latency added by the relay: p50{tag}", _r(median(lat)), "ms", "<= 50",
                            frames=len(lat), load="16 cameras, 16 viewers"))
         rows.append(figure(f"latency added by the relay: p95{tag}", _r(percentile(lat, 95)), "ms", "<= 50"))
-    names = {"python": "minimal Python forwarder (read + send only, batch 40 ms)",
-             "gst": "GStreamer fan-out (fdsrc ! multifdsink, C)"}
-    for engine, own in floors.items():
-        if own is None:
+    rows.append(figure("relay CPU (16 cams, 16 viewers) / bare ffmpeg pulls, batch_ms=100",
+                       round(run100[0] / base_cpu, 3), "ratio", None, round(base_cpu, 2),
+                       round(run100[0] / base_cpu, 3), batch_ms=100, relay_cpu_pct=round(run100[0], 2),
+                       relay_python_cpu_pct=round(run100[2], 2)))
+    names = {"python": "minimal Python forwarder (read + send only, batch 40 ms) + its pulls",
+             "gst": "GStreamer fan-out (fdsrc ! multifdsink, C) + its pulls"}
+    for engine, measured in floors.items():
+        if measured is None:
             rows.append(figure(f"floor: {names[engine]} / bare ffmpeg pulls", None, "ratio",
                                note="python3-gi with GStreamer not available"))
             continue
-        ratio = round((base_cpu + own) / base_cpu, 3)
-        rows.append(figure(f"floor: {names[engine]} / bare ffmpeg pulls", ratio, "ratio", None, round(base_cpu, 2),
-                           ratio, forwarder_cpu_pct=round(own, 2), **spread))
+        cpu, own = measured
+        rows.append(figure(f"floor: {names[engine]} / bare ffmpeg pulls", round(cpu / base_cpu, 3), "ratio",
+                           None, round(base_cpu, 2), round(cpu / base_cpu, 3), forwarder_cpu_pct=round(own, 2),
+                           pulls_cpu_pct=round(cpu - own, 2)))
     return rows
 
 
@@ -191,8 +210,9 @@ GLib.MainLoop().run()
 """
 
 
-def fanout_floor(urls: list[str], engine: str) -> float | None:
-    """CPU % of one core of a minimal forwarder process alone (its ffmpeg children excluded), 1 viewer a camera."""
+def fanout_floor(urls: list[str], engine: str) -> tuple[float, float] | None:
+    """(CPU % of one core of a minimal forwarder and its ffmpeg pulls, of the forwarder alone), 1 viewer a
+    camera: measured like the relay (its pulls write into pipes, not to /dev/null)."""
     if engine == "gst":
         python = "/usr/bin/python3"
         probe = subprocess.run([python, "-c", "import gi; gi.require_version('Gst', '1.0')"],
@@ -213,7 +233,8 @@ def fanout_floor(urls: list[str], engine: str) -> float | None:
         viewers.stdout.readline()
         fwd.stdout.readline()
         time.sleep(5)
-        return measure(lambda: [psutil.Process(fwd.pid)], SAMPLE_S)[0]
+        cpu, _rss, own, _own_rss = measure(lambda: tree(fwd.pid), SAMPLE_S)
+        return cpu, own
     finally:
         for p in psutil.Process(fwd.pid).children(recursive=True) if fwd.poll() is None else []:
             p.kill()
@@ -234,20 +255,21 @@ def viewer_process(relay: RelayProc, cam_ids: list[str]) -> subprocess.Popen:
     return proc
 
 
-def relay_under_load(rtsp: RtspServer, cams: list[dict], batch_ms: int):
-    """The relay with one viewer per camera: CPU/RSS of it and its pulls, then the latency it adds to b02."""
+def relay_under_load(rtsp: RtspServer, cams: list[dict], batch_ms: int, latency: bool = True):
+    """The relay with one viewer per camera: the latency it adds to b02 (when asked), then CPU/RSS of it and
+    its pulls, and of the relay process alone, from the same window."""
     with RelayProc(WORK / f"relay-cost-{batch_ms}", cams, token="bench", settings={"batch_ms": batch_ms}) as relay:
         viewers = viewer_process(relay, [c["id"] for c in cams if c["id"] != "b02"])
         try:
             for c in cams:
                 if c["id"] != "b02":
                     relay.wait_state(c["id"], "live", timeout=60)
-            lat = added_latency(relay, rtsp.url("b02"))  # b02's viewer: the latency probe (16th viewer)
+            # b02's viewer: the latency probe (16th viewer)
+            lat = added_latency(relay, rtsp.url("b02")) if latency else []
             with TsClient(relay.play_url("b02"), keep=0):
                 relay.wait_state("b02", "live", timeout=60)
                 time.sleep(3)
-                cpu, rss = measure(lambda: tree(relay.proc.pid), SAMPLE_S)
-                py_cpu, py_rss = measure(lambda: [psutil.Process(relay.proc.pid)], 5.0)
+                cpu, rss, py_cpu, py_rss = measure(lambda: tree(relay.proc.pid), SAMPLE_S)
         finally:
             viewers.kill()
             viewers.wait()
@@ -441,8 +463,9 @@ def main() -> int:
         for name in only:
             figures += parts[name](rtsp)
     notes = ("16 cameras 704x576@25 H.264 ~1 Mbit/s from gst-rtsp-server on the same 2-core machine; cost ratio = "
-             "(relay python + its ffmpeg pulls) / (16 bare ffmpeg -c copy pulls writing to /dev/null; baseline = "
-             "mean of a bare run before and after the relay runs), one HTTP viewer per camera on 127.0.0.1 (the "
+             "(relay python + its ffmpeg pulls) / (16 bare ffmpeg -c copy pulls writing to /dev/null), median of "
+             f"{ROUNDS} relay runs each against the mean of the bare runs just before and after it; one HTTP "
+             "viewer per camera on 127.0.0.1 (the "
              "kernel's loopback TCP delivery to each viewer is charged to the relay). Latency added: the same frame "
              "through the relay vs. a bare pull, under the 16-camera load (batched reads) and for 1 camera alone. "
              "Cold tile: libvlc --vout=dummy --network-caching=200, time from play() to the first decoded frame, "
