@@ -18,7 +18,7 @@ Side by side in one run, under its own Xvfb (3840x1080: two 1920x1080 halves; so
 - frames lost per minute at N = 16 (libvlc lost_pictures), displayed per second;
 - RSS per tile at N = 16.
 
-    .venv/bin/python bench/bench_wall.py [--windows 6] [--seconds 4] [--load 1] [--rounds 2]
+    .venv/bin/python bench/bench_wall.py [--windows 5] [--seconds 4] [--load 1] [--rounds 2]
 """
 from __future__ import annotations
 
@@ -296,7 +296,7 @@ def child_bare(args) -> dict:
 
 
 # ------------------------------------------------------------------------------------------ parent
-START_S = 4.0  # a child's start-up (Python, Qt, libvlc) before its warm-up counts
+START_S = 3.0  # a child's start-up (Python, Qt, libvlc) before its warm-up counts
 
 
 RECTS: dict = {}  # N -> the wall's picture rects, from a "geometry" run: the bare players' windows
@@ -382,8 +382,8 @@ def main() -> int:
     ap.add_argument("--child", default="")
     ap.add_argument("--n", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=4.0, help="one CPU window (default 4 s)")
-    ap.add_argument("--windows", type=int, default=6,
-                    help="CPU windows per pair, wall and baseline measured at once over each (default 6)")
+    ap.add_argument("--windows", type=int, default=5,
+                    help="CPU windows per pair, wall and baseline measured at once over each (default 5)")
     ap.add_argument("--warmup", type=float, default=6.0)
     ap.add_argument("--relay", default="")
     ap.add_argument("--token", default="")
@@ -452,7 +452,7 @@ def main() -> int:
         for n in (1, 4, 9, 16):
             wall_m, marq = run_pair(display, relay, "wall:cpu", "bare:marq", n, args.seconds, args.warmup, args.windows)
             wall_b, bare = run_pair(display, relay, "wall:cpu", "bare:bare", n, args.seconds, args.warmup, args.windows)
-            dummy = run_child(display, relay, "bare:dummy", n, args.seconds * 2, args.warmup)
+            dummy = run_child(display, relay, "bare:dummy", n, args.seconds, args.warmup)
             for label, wall, base, goal in (("bare players drawing the same watermark", wall_m, marq, "<= 1.05"),
                                             ("bare players without the watermark", wall_b, bare, None)):
                 ratios = [w["cpu"] / b["cpu"] for w, b in zip(wall["windows"], base["windows"])]
