@@ -127,9 +127,10 @@ def test_a_tile_without_picture_unmaps_its_window_and_a_deleted_tile_takes_it_al
     xid = tile.surface.video_window()
     qtbot.waitUntil(lambda: xserver.geometry(xid) == cell_rect(None, tile), timeout=5_000)
     assert xserver.map_state(xid) == "unmapped"  # Qt's Connecting… / NO SIGNAL shows
-    tile.surface.set_video_shown(True)
+    # sync: our query comes on another X connection, so it must wait until the server has done it
+    tile.surface.set_video_shown(True, sync=True)
     assert xserver.map_state(xid) == "viewable"
-    tile.surface.set_video_shown(False)
+    tile.surface.set_video_shown(False, sync=True)
     assert xserver.map_state(xid) == "unmapped"
     tile.close_player()
     assert xserver.map_state(xid) == "gone"
