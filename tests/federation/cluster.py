@@ -4,6 +4,7 @@ that can cut the link."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ from backend.core import Change, Core
 from backend.federation import pki
 from backend.federation.engine import Replicator
 from backend.federation.nats_transport import NatsTransport
-from backend.federation.natsd import NatsServer, free_port, hub_config, leaf_config
+from backend.federation.natsd import NatsServer, hub_config, leaf_config
 from backend.federation.ownership import OwnershipGuard
 
 HUB = "city"
@@ -23,13 +24,22 @@ class TcpProxy:
     ``restore()``. Attributes: port, cuts."""
 
     def __init__(self, target_port: int, host: str = "127.0.0.1"):
-        self.host, self.target_port, self.port = host, target_port, free_port(host)
+        # bound now, listened on at start(): a port merely found free could be taken in between (seen once:
+        # EADDRINUSE at start); after a cut() the same port is bound again, as the leaf reconnects to it
+        self._sock: socket.socket | None = socket.socket()
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((host, 0))
+        self.host, self.target_port, self.port = host, target_port, self._sock.getsockname()[1]
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self.cuts = 0
 
     async def start(self) -> "TcpProxy":
-        self._server = await asyncio.start_server(self._client, self.host, self.port, reuse_address=True)
+        if self._sock is not None:
+            sock, self._sock = self._sock, None
+            self._server = await asyncio.start_server(self._client, sock=sock)
+        else:
+            self._server = await asyncio.start_server(self._client, self.host, self.port, reuse_address=True)
         return self
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -68,6 +78,9 @@ class TcpProxy:
 
     async def close(self) -> None:
         await self.cut()
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
 
 
 class Centre:
