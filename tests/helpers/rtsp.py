@@ -259,6 +259,32 @@ def relay_factory(tmp_path):
         proc.stop()
 
 
+def check_ts_whole(data: bytes, from_key: bool = True, continuity: bool = True) -> int:
+    """Assert ``data`` is whole MPEG-TS packets from its first byte (every 188th byte a sync byte) with video
+    frames in it, the first a keyframe if ``from_key``; with ``continuity``, the video PID's continuity
+    counter unbroken from the first frame on (nothing lost, doubled or reordered). Returns the video packets
+    checked."""
+    from backend.relay.ts import PACKET, TsScanner
+
+    data = bytes(data)
+    assert len(data) % PACKET == 0, f"{len(data)} bytes: a partial packet at the end"
+    bad = [i for i in range(0, len(data), PACKET) if data[i] != 0x47]
+    assert not bad, f"sync byte missing at {len(bad)} packet(s), first at byte {bad[0]}"
+    scanner = TsScanner()
+    _chunk, frames = scanner.feed(data)
+    assert frames and (frames[0].key or not from_key)
+    expected, checked = None, 0
+    for i in range(frames[0].index * PACKET, len(data), PACKET) if continuity else ():
+        pid = ((data[i + 1] & 0x1F) << 8) | data[i + 2]
+        if pid != scanner.video_pid or not (data[i + 3] >> 4) & 0x1:
+            continue  # not video, or no payload (the counter only moves with a payload)
+        cc = data[i + 3] & 0x0F
+        assert expected is None or cc == expected, \
+            f"video continuity counter {cc} where {expected} was due, packet {i // PACKET}: bytes lost or doubled"
+        expected, checked = (cc + 1) & 0x0F, checked + 1
+    return checked
+
+
 class TsClient:
     """A raw HTTP viewer in a thread: counts (and keeps the first ``keep`` bytes of) what the relay sends.
 
