@@ -78,3 +78,18 @@ def test_ffmpeg_command_copies_and_takes_options_from_the_fragment():
     assert cmd[cmd.index("-rtsp_transport") + 1] == "udp"
     assert "rtsp://cam/x" in cmd and "copy" in cmd
     assert "libx264" in ffmpeg_command("rtsp://cam/x", transcode=True)
+
+
+def test_keyframes_found_without_random_access_marks(ts_bytes):
+    """ffmpeg marks keyframes random-access and the scanner then trusts the mark; a muxer that does not is
+    read by its NAL units: the same keyframes either way."""
+    data = bytearray(ts_bytes["h264"])
+    cleared = 0
+    for at in range(0, len(data), PACKET):
+        if data[at + 3] & 0x20 and data[at + 4] and data[at + 5] & 0x40:
+            data[at + 5] &= ~0x40
+            cleared += 1
+    assert cleared >= 8  # one per keyframe at least
+    marked, unmarked = scan(ts_bytes["h264"], 4096)[1], scan(bytes(data), 4096)[1]
+    assert unmarked == marked
+    assert [i for i, (_pkt, key) in enumerate(unmarked) if key] == list(range(0, 200, 25))
