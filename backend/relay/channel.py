@@ -67,7 +67,7 @@ class Channel:
         self.multicast: tuple[str, int] | None = None  # (group, port) when configured
         self.direct_rtsp: bool | None = None  # the camera's own direct-RTSP setting (None: the relay's)
         self._scanner = TsScanner()
-        self._gop: list[bytes] = []
+        self._gop: list[memoryview] = []  # from the last keyframe: views of the chunks scanned
         self._gop_bytes = 0
         self._key_len = 0  # bytes of the cached GOP up to the end of its keyframe (0: not yet known)
         self._last_key = 0.0
@@ -87,6 +87,7 @@ class Channel:
         self._frames_waited = 0
         self._fast = False  # flowing (and not switching engine): chunks go out as read, scanned on the tick
         self._pending: list[bytes] = []  # chunks sent as read and not yet scanned (see _on_bytes, _flush)
+        self._pending_seen = 0  # len(_pending) at the last tick (see tick)
         self._out: tuple[Viewer, ...] = ()  # the viewers the pump's thread writes to (see _on_bytes)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._live_since: float | None = None  # when this pull started flowing
@@ -307,7 +308,7 @@ class Channel:
         """Scan the chunks the hot path sent since the last scan."""
         if self._pending:
             data = b"".join(self._pending)
-            self._pending = []
+            self._pending, self._pending_seen = [], 0
             chunk, frames = self._scanner.feed(data)
             if chunk:
                 self._account(chunk, frames)
@@ -323,14 +324,15 @@ class Channel:
                 viewer.send(b"\xff" * (PACKET - len(rest)), self.settings.max_queue_bytes)
 
     def _account(self, chunk: bytes, frames: list[FrameStart]) -> None:
-        """Rates, codec, the GOP cache and "live", for whole packets of this pull's stream."""
+        """Rates, codec, the GOP cache and "live", for whole packets of this pull's stream. The cache holds
+        views of the scanned chunks, not copies."""
         now = time.monotonic()
         self._last_data = now
         self._bytes_total += len(chunk)
         self._frames_total += len(frames)
         if self._scanner.codec and not self.transcode:
             self.codec = self._scanner.codec
-        pos = 0
+        pos, chunk = 0, memoryview(chunk)
         for frame in frames:
             cut = frame.index * PACKET
             if frame.key:
@@ -346,7 +348,7 @@ class Channel:
         if frames and self.state != "live":
             self._set_state("live")
 
-    def _cache(self, part: bytes) -> None:
+    def _cache(self, part: memoryview) -> None:
         if not part or (not self._gop and not self._last_key):
             return  # nothing cached before the first keyframe
         if self._gop_bytes + len(part) > self.settings.max_gop_bytes:
@@ -356,17 +358,28 @@ class Channel:
         self._gop_bytes += len(part)
 
     # ---- watchdog (called by the server a few times a second) -------------------------------
-    def tick(self, now: float) -> bool:
-        """Update rates and state; True when the linger time after the last viewer is over."""
+    def tick(self, now: float, scan: bool = True) -> bool:
+        """Update state (and, when ``scan``, the scan's results: GOP cache, rates); True when the linger time
+        after the last viewer is over. The server ticks 4 times a second and scans once a second: the scan
+        costs per chunk, not per call, and fewer, larger calls copy less. A pull's first 2 s are scanned at
+        every tick, so that its rates are known within a second. Between scans, new chunks in ``_pending``
+        tell that data came (for "lost")."""
+        scan = scan or self._live_since is None or now - self._live_since < 2.0
         with pumps.LOCK:
-            self._flush()
-        self._rates.append((now, self._bytes_total, self._frames_total))
-        while len(self._rates) > 2 and now - self._rates[1][0] >= 2.0:
-            self._rates.popleft()
-        t0, b0, f0 = self._rates[0]
-        if now - t0 >= 0.9:
-            self.bitrate_kbps = round((self._bytes_total - b0) * 8 / 1000 / (now - t0), 1)
-            self.fps = round((self._frames_total - f0) / (now - t0), 1)
+            if scan:
+                self._flush()
+                self._pending_seen = 0
+            elif len(self._pending) != self._pending_seen:
+                self._pending_seen = len(self._pending)
+                self._last_data = now
+        if scan:
+            self._rates.append((now, self._bytes_total, self._frames_total))
+            while len(self._rates) > 2 and now - self._rates[1][0] >= 2.0:
+                self._rates.popleft()
+            t0, b0, f0 = self._rates[0]
+            if now - t0 >= 0.9:
+                self.bitrate_kbps = round((self._bytes_total - b0) * 8 / 1000 / (now - t0), 1)
+                self.fps = round((self._frames_total - f0) / (now - t0), 1)
         running = self._task is not None and not self._task.done()
         if running and self._proc is not None:
             silent = now - self._last_data

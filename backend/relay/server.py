@@ -104,16 +104,19 @@ class RelayServer:
         self.stopped.set()
 
     async def _tick_loop(self) -> None:
+        ticks = 0
         while True:
             await asyncio.sleep(0.25)
             now = time.monotonic()
+            ticks += 1
             self._leases.expire(self.cameras, now)
-            for streams in list(self.cameras.values()):
-                for ch in list(streams.values()):
-                    if ch.tick(now):
-                        log.info("camera %s/%s: no viewers for %.0f s: stopping the pull", ch.cam_id,
-                                 ch.stream, self.settings.linger_s)
-                        await ch.stop()
+            channels = [ch for streams in self.cameras.values() for ch in streams.values()]
+            with pumps.LOCK:  # one hand-over with the pump's thread for all cameras
+                idle = [ch for ch in channels if ch.tick(now, scan=ticks % 4 == 0)]
+            for ch in idle:
+                log.info("camera %s/%s: no viewers for %.0f s: stopping the pull", ch.cam_id, ch.stream,
+                         self.settings.linger_s)
+                await ch.stop()
             if self._orphan_timeout and now - self._last_control > self._orphan_timeout and \
                     not any(ch.viewers for s in self.cameras.values() for ch in s.values()):
                 log.warning("no backend for %.0f s and no viewers: exiting", self._orphan_timeout)
