@@ -1,6 +1,7 @@
 """Camera relay benchmark: 16 cameras 704x576@25 from the demo RTSP server, side by side in one run.
 
-1. cost: relay process + its ffmpeg pulls (1 HTTP viewer per camera) ÷ the same 16 ffmpeg pulls run bare,
+1. cost: relay process + its ffmpeg pulls (1 HTTP viewer per camera) ÷ the same 16 ffmpeg pulls run bare beside it
+   (both at once, over the same window),
    at the default read batching (batch_ms=40) and at batch_ms=100
 2. latency added by the relay: the same frame's arrival through the relay vs. a bare ffmpeg pull of the
    same camera, under that 16-camera load (the pump batches), and with one camera only (it does not)
@@ -10,6 +11,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import urllib.error
@@ -35,7 +37,7 @@ from tests.helpers.rtsp import RelayProc, RtspServer, TsClient, have_rtsp_server
 
 CAMERAS = 16
 SAMPLE_S = 15.0
-ROUNDS = 3  # relay runs, each between two bare runs
+ROUNDS = 3  # relay runs, each measured beside bare pulls
 TRIALS = 10
 VLC_ARGS = ["--vout=dummy", "--aout=dummy", "--no-audio", "--avcodec-threads=1", "--network-caching=200",
             "--quiet"]
@@ -56,44 +58,52 @@ def tree(pid: int) -> list[psutil.Process]:
     return [p, *p.children(recursive=True)]
 
 
-def measure(procs_fn, seconds: float) -> tuple[float, float, float, float]:
-    """(CPU % of one core, RSS MB) summed over the processes, averaged over ``seconds``; then the same two
-    for the first process alone (the parent of a tree), from the same window."""
-    procs = procs_fn()
-    start = {p.pid: sum(p.cpu_times()[:2]) for p in procs}
+def measure(groups: list, seconds: float) -> list[tuple[float, float, float, float]]:
+    """For each group (a function returning its processes, the first one its parent): (CPU % of one core, RSS
+    MB) summed over the processes, then the same two for the first process alone, all averaged over one
+    window of ``seconds``: the groups are measured side by side."""
+    procs = [fn() for fn in groups]
+    start = {p.pid: sum(p.cpu_times()[:2]) for group in procs for p in group}
     t0 = time.monotonic()
-    rss, rss0 = [], []
+    rss = [[] for _ in procs]
+    rss0 = [[] for _ in procs]
     while time.monotonic() - t0 < seconds:
         time.sleep(1.0)
-        total = 0
-        for p in procs:
+        for k, group in enumerate(procs):
+            total = 0
+            for p in group:
+                try:
+                    total += p.memory_info().rss
+                except psutil.NoSuchProcess:
+                    pass
+            rss[k].append(total / 1e6)
             try:
-                total += p.memory_info().rss
+                rss0[k].append(group[0].memory_info().rss / 1e6)
             except psutil.NoSuchProcess:
                 pass
-        rss.append(total / 1e6)
-        try:
-            rss0.append(procs[0].memory_info().rss / 1e6)
-        except psutil.NoSuchProcess:
-            pass
-    cpu = {}
-    for p in procs:
-        try:
-            cpu[p.pid] = sum(p.cpu_times()[:2]) - start[p.pid]
-        except psutil.NoSuchProcess:
-            cpu[p.pid] = 0.0
     wall = time.monotonic() - t0
-    return (100 * sum(cpu.values()) / wall, median(rss), 100 * cpu[procs[0].pid] / wall,
-            median(rss0) if rss0 else 0.0)
+    out = []
+    for k, group in enumerate(procs):
+        cpu = {}
+        for p in group:
+            try:
+                cpu[p.pid] = sum(p.cpu_times()[:2]) - start[p.pid]
+            except psutil.NoSuchProcess:
+                cpu[p.pid] = 0.0
+        out.append((100 * sum(cpu.values()) / wall, median(rss[k]), 100 * cpu[group[0].pid] / wall,
+                    median(rss0[k]) if rss0[k] else 0.0))
+    return out
 
 
-def bare_pulls(urls: list[str]) -> tuple[float, float]:
-    """(CPU %, RSS MB) of the relay's own ffmpeg command lines run bare, writing to /dev/null."""
+@contextlib.contextmanager
+def bare_pulls(urls: list[str]):
+    """The relay's own ffmpeg command lines run bare, writing to /dev/null; yields a function returning their
+    processes (for ``measure``)."""
     bare = [subprocess.Popen(ffmpeg_command(u), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              stdin=subprocess.DEVNULL) for u in urls]
     try:
         time.sleep(4)
-        return measure(lambda: [psutil.Process(p.pid) for p in bare], SAMPLE_S)[:2]
+        yield lambda: [psutil.Process(p.pid) for p in bare]
     finally:
         for p in bare:
             p.terminate()
@@ -102,39 +112,35 @@ def bare_pulls(urls: list[str]) -> tuple[float, float]:
 
 
 def bench_cost(rtsp: RtspServer) -> list[dict]:
-    """Bare pulls and the relay (batch_ms 40, the default) in turn, ROUNDS times, bare first and last: each
-    relay run is compared with the mean of the bare runs just before and after it, so a load change on the
-    shared machine moves both sides; the figure is the median of those ratios, with all of them shown. Then
-    batch_ms 100 and the floors (a minimal forwarder, a C fan-out), against the mean of all bare runs."""
+    """The relay (batch_ms 40, the default; one viewer per camera) and the same 16 pulls run bare, side by
+    side: started together and measured over the same window, so that whatever else loads the shared machine
+    loads both. ROUNDS times with fresh processes; the figure is the median ratio, all of them shown. Then
+    batch_ms 100 and the floors (a minimal forwarder, a C fan-out), each beside bare pulls too."""
     urls = [rtsp.url(f"b{i:02d}") for i in range(1, CAMERAS + 1)]
     cams = [{"id": f"b{i:02d}", "url": u} for i, u in enumerate(urls, 1)]
-    bare, runs = [bare_pulls(urls)], []
-    for r in range(ROUNDS):
-        runs.append(relay_under_load(rtsp, cams, 40, latency=r == 0))
-        bare.append(bare_pulls(urls))
+    runs = [relay_under_load(rtsp, cams, 40, latency=r == 0) for r in range(ROUNDS)]
     run100 = relay_under_load(rtsp, cams, 100)
     floors = {engine: fanout_floor(urls, engine) for engine in ("python", "gst")}
-    bare.append(bare_pulls(urls))
-    base_cpu = sum(b[0] for b in bare) / len(bare)
-    base_rss = sum(b[1] for b in bare) / len(bare)
-    spread = dict(bare_cpu_pct_runs=[round(b[0], 2) for b in bare])
-    ratios = [run[0] / ((bare[i][0] + bare[i + 1][0]) / 2) for i, run in enumerate(runs)]
+    ratios = [run["cpu"] / run["bare_cpu"] for run in runs]
+    base_cpu = median([run["bare_cpu"] for run in runs])
     rows = [figure("relay CPU (16 cams, 16 viewers) / bare ffmpeg pulls", round(median(ratios), 3), "ratio",
                    "<= 1.2", round(base_cpu, 2), round(median(ratios), 3), batch_ms=40,
-                   round_ratios=[round(x, 3) for x in ratios], relay_cpu_pct=[round(run[0], 2) for run in runs],
-                   relay_python_cpu_pct=[round(run[2], 2) for run in runs], **spread)]
-    rss = median([run[1] for run in runs])
-    rows.append(figure("relay RSS / bare ffmpeg pulls", round(rss / base_rss, 3), "ratio", "<= 1.2",
-                       round(base_rss, 1), round(rss / base_rss, 3), relay_rss_mb=round(rss, 1),
-                       relay_python_rss_mb=round(median([run[3] for run in runs]), 1)))
-    for tag, lat in (("", runs[0][4]), (", batch_ms=100", run100[4])):
+                   round_ratios=[round(x, 3) for x in ratios], relay_cpu_pct=[round(r["cpu"], 2) for r in runs],
+                   relay_python_cpu_pct=[round(r["py_cpu"], 2) for r in runs],
+                   bare_cpu_pct=[round(r["bare_cpu"], 2) for r in runs])]
+    rss_ratios = [run["rss"] / run["bare_rss"] for run in runs]
+    rows.append(figure("relay RSS / bare ffmpeg pulls", round(median(rss_ratios), 3), "ratio", "<= 1.2",
+                       round(median([r["bare_rss"] for r in runs]), 1), round(median(rss_ratios), 3),
+                       relay_rss_mb=round(median([r["rss"] for r in runs]), 1),
+                       relay_python_rss_mb=round(median([r["py_rss"] for r in runs]), 1)))
+    for tag, lat in (("", runs[0]["latency"]), (", batch_ms=100", run100["latency"])):
         rows.append(figure(f"latency added by the relay: p50{tag}", _r(median(lat)), "ms", "<= 50",
                            frames=len(lat), load="16 cameras, 16 viewers"))
         rows.append(figure(f"latency added by the relay: p95{tag}", _r(percentile(lat, 95)), "ms", "<= 50"))
     rows.append(figure("relay CPU (16 cams, 16 viewers) / bare ffmpeg pulls, batch_ms=100",
-                       round(run100[0] / base_cpu, 3), "ratio", None, round(base_cpu, 2),
-                       round(run100[0] / base_cpu, 3), batch_ms=100, relay_cpu_pct=round(run100[0], 2),
-                       relay_python_cpu_pct=round(run100[2], 2)))
+                       round(run100["cpu"] / run100["bare_cpu"], 3), "ratio", None, round(run100["bare_cpu"], 2),
+                       round(run100["cpu"] / run100["bare_cpu"], 3), batch_ms=100,
+                       relay_cpu_pct=round(run100["cpu"], 2), relay_python_cpu_pct=round(run100["py_cpu"], 2)))
     names = {"python": "minimal Python forwarder (read + send only, batch 40 ms) + its pulls",
              "gst": "GStreamer fan-out (fdsrc ! multifdsink, C) + its pulls"}
     for engine, measured in floors.items():
@@ -142,9 +148,9 @@ def bench_cost(rtsp: RtspServer) -> list[dict]:
             rows.append(figure(f"floor: {names[engine]} / bare ffmpeg pulls", None, "ratio",
                                note="python3-gi with GStreamer not available"))
             continue
-        cpu, own = measured
-        rows.append(figure(f"floor: {names[engine]} / bare ffmpeg pulls", round(cpu / base_cpu, 3), "ratio",
-                           None, round(base_cpu, 2), round(cpu / base_cpu, 3), forwarder_cpu_pct=round(own, 2),
+        cpu, own, bare_cpu = measured
+        rows.append(figure(f"floor: {names[engine]} / bare ffmpeg pulls", round(cpu / bare_cpu, 3), "ratio",
+                           None, round(bare_cpu, 2), round(cpu / bare_cpu, 3), forwarder_cpu_pct=round(own, 2),
                            pulls_cpu_pct=round(cpu - own, 2)))
     return rows
 
@@ -210,9 +216,10 @@ GLib.MainLoop().run()
 """
 
 
-def fanout_floor(urls: list[str], engine: str) -> tuple[float, float] | None:
-    """(CPU % of one core of a minimal forwarder and its ffmpeg pulls, of the forwarder alone), 1 viewer a
-    camera: measured like the relay (its pulls write into pipes, not to /dev/null)."""
+def fanout_floor(urls: list[str], engine: str) -> tuple[float, float, float] | None:
+    """(CPU % of one core of a minimal forwarder and its ffmpeg pulls, of the forwarder alone, of the bare
+    pulls beside it), 1 viewer a camera: measured like the relay (its pulls write into pipes, not to
+    /dev/null)."""
     if engine == "gst":
         python = "/usr/bin/python3"
         probe = subprocess.run([python, "-c", "import gi; gi.require_version('Gst', '1.0')"],
@@ -232,9 +239,10 @@ def fanout_floor(urls: list[str], engine: str) -> tuple[float, float] | None:
                                    stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
         viewers.stdout.readline()
         fwd.stdout.readline()
-        time.sleep(5)
-        cpu, _rss, own, _own_rss = measure(lambda: tree(fwd.pid), SAMPLE_S)
-        return cpu, own
+        with bare_pulls(urls) as bare:
+            time.sleep(1)
+            (cpu, _rss, own, _own_rss), (bare_cpu, *_) = measure([lambda: tree(fwd.pid), bare], SAMPLE_S)
+        return cpu, own, bare_cpu
     finally:
         for p in psutil.Process(fwd.pid).children(recursive=True) if fwd.poll() is None else []:
             p.kill()
@@ -255,9 +263,9 @@ def viewer_process(relay: RelayProc, cam_ids: list[str]) -> subprocess.Popen:
     return proc
 
 
-def relay_under_load(rtsp: RtspServer, cams: list[dict], batch_ms: int, latency: bool = True):
+def relay_under_load(rtsp: RtspServer, cams: list[dict], batch_ms: int, latency: bool = True) -> dict:
     """The relay with one viewer per camera: the latency it adds to b02 (when asked), then CPU/RSS of it and
-    its pulls, and of the relay process alone, from the same window."""
+    its pulls, of the relay process alone, and of the same pulls run bare beside it, from the same window."""
     with RelayProc(WORK / f"relay-cost-{batch_ms}", cams, token="bench", settings={"batch_ms": batch_ms}) as relay:
         viewers = viewer_process(relay, [c["id"] for c in cams if c["id"] != "b02"])
         try:
@@ -266,14 +274,15 @@ def relay_under_load(rtsp: RtspServer, cams: list[dict], batch_ms: int, latency:
                     relay.wait_state(c["id"], "live", timeout=60)
             # b02's viewer: the latency probe (16th viewer)
             lat = added_latency(relay, rtsp.url("b02")) if latency else []
-            with TsClient(relay.play_url("b02"), keep=0):
+            with TsClient(relay.play_url("b02"), keep=0), bare_pulls([c["url"] for c in cams]) as bare:
                 relay.wait_state("b02", "live", timeout=60)
                 time.sleep(3)
-                cpu, rss, py_cpu, py_rss = measure(lambda: tree(relay.proc.pid), SAMPLE_S)
+                (cpu, rss, py_cpu, py_rss), (bare_cpu, bare_rss, *_) = measure(
+                    [lambda: tree(relay.proc.pid), bare], SAMPLE_S)
         finally:
             viewers.kill()
             viewers.wait()
-    return cpu, rss, py_cpu, py_rss, lat
+    return dict(cpu=cpu, rss=rss, py_cpu=py_cpu, py_rss=py_rss, latency=lat, bare_cpu=bare_cpu, bare_rss=bare_rss)
 
 
 def first_frame(inst, vlc, url: str, timeout: float = 10.0) -> float | None:
@@ -463,8 +472,8 @@ def main() -> int:
         for name in only:
             figures += parts[name](rtsp)
     notes = ("16 cameras 704x576@25 H.264 ~1 Mbit/s from gst-rtsp-server on the same 2-core machine; cost ratio = "
-             "(relay python + its ffmpeg pulls) / (16 bare ffmpeg -c copy pulls writing to /dev/null), median of "
-             f"{ROUNDS} relay runs each against the mean of the bare runs just before and after it; one HTTP "
+             "(relay python + its ffmpeg pulls) / (16 bare ffmpeg -c copy pulls writing to /dev/null), both running "
+             f"at once and measured over the same window, median of {ROUNDS} runs; one HTTP "
              "viewer per camera on 127.0.0.1 (the "
              "kernel's loopback TCP delivery to each viewer is charged to the relay). Latency added: the same frame "
              "through the relay vs. a bare pull, under the 16-camera load (batched reads) and for 1 camera alone. "
