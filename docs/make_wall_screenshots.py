@@ -21,15 +21,19 @@ SHOTS = [("wall-daily-duty.png", "daily-duty",
 
 
 def child(relay: str, token: str) -> None:
+    from PySide6.QtCore import QLocale
     from PySide6.QtWidgets import QApplication
 
     from app.cells import make_cell
+    from app.i18n import install_translators
     from app.theme import apply_theme
     from app.wall_window import WallWindow
     from backend_client.store import ClientStore
     from tests.app.conftest import Feed, demo_state
 
     app = QApplication(sys.argv[:1])
+    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))  # as `cc-app --role wall --lang zh_CN`
+    install_translators(app, "zh_CN")
     apply_theme(app, pixel_size=22)
     store = ClientStore()
     store.token = token
