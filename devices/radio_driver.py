@@ -40,6 +40,7 @@ class RadioGateway:
         self._lock = asyncio.Lock()
         self._reply: asyncio.Future | None = None
         self._task: asyncio.Task | None = None
+        self._connects = getattr(transport, "connects", None)  # the transport's connection the bytes came on
 
     def start(self) -> None:
         """Start reading (call once the transport is open)."""
@@ -58,6 +59,12 @@ class RadioGateway:
                 chunk = await self.transport.read()
             except TransportClosed:
                 return
+            connects = getattr(self.transport, "connects", None)
+            if connects != self._connects:  # reopened since the last bytes: a line the unplug cut never ends
+                self._connects = connects
+                dropped = self.decoder.drop_partial()
+                if dropped:
+                    log.info("radio gateway: dropped %r, a line cut by the reconnection", dropped[:64])
             for msg in self.decoder.feed(chunk):
                 if isinstance(msg, (radio_gw.Ok, radio_gw.Error)):
                     if self._reply is not None and not self._reply.done():

@@ -279,6 +279,13 @@ class LineDecoder:
     rejected: int = 0
     _buf: bytearray = field(default_factory=bytearray)
 
+    def drop_partial(self) -> bytes:
+        """Forget the partial line (e.g. one an unplug cut short: its end will never come, and the next
+        connection's first line must not be glued to it); returns what was dropped."""
+        dropped = bytes(self._buf)
+        self._buf.clear()
+        return dropped
+
     def feed(self, data: bytes) -> list[Message]:
         self._buf += data
         out: list[Message] = []

@@ -107,3 +107,18 @@ async def test_unplug_replug_100_times_without_crash_or_leak(pty_pair):
         assert threading.active_count() == threads
         assert len(os.listdir("/proc/self/fd")) <= fds + 2
         assert not rig.gw._task.done()  # the driver's reader survived every unplug
+
+
+async def test_a_line_cut_by_an_unplug_does_not_spoil_the_next_answer(pty_pair):
+    """A report cut short by an unplug ("+CH" with no line end) must not be glued to the first answer after
+    the replug ("+CHOK" would be no answer at all: the command would time out)."""
+    async with Rig(pty_pair, gps_every=1000, status_every=1000, emergency_every=0) as rig:
+        await rig.gw.poll()
+        await rig.b.write(b"+CH")  # the gateway's side: a report that the unplug cuts
+        await until(lambda: bytes(rig.gw.decoder._buf) == b"+CH", what="the cut line read by the driver")
+        pty_pair.unplug()
+        await until(lambda: not rig.a.connected, what="unplug")
+        pty_pair.replug()
+        await until(lambda: rig.a.connected and rig.b.connected, what="replug")
+        await rig.gw.channel(5)  # answered: OK
+        assert rig.sim.commands[-1] == "AT+CHAN=5"
