@@ -209,7 +209,7 @@ class Channel:
         self._scanner.reset()
         self._clear_cache()
         self._flowing, self._frames_waited = False, 0
-        self._fast, self._pending, self._live_since = False, [], None
+        self._fast, self._pending, self._pending_seen, self._live_since = False, [], 0, None
         cmd = ffmpeg_command(self.url, self.transcode, self.settings.rtsp_transport)
         self.pulls += 1
         loop = asyncio.get_running_loop()
@@ -370,7 +370,6 @@ class Channel:
         with pumps.LOCK:
             if scan:
                 self._flush()
-                self._pending_seen = 0
             elif len(self._pending) != self._pending_seen:
                 self._pending_seen = len(self._pending)
                 self._last_data = now
