@@ -134,7 +134,10 @@ class RelayServer:
             if not isinstance(tokens, dict) or not all(isinstance(k, str) and isinstance(v, str)
                                                        for k, v in tokens.items()):
                 raise HttpError(400, "config.tokens: expected {sha256 hex: user name}")
-            self._tokens.set_tokens(tokens)
+            answers = config.get("answers")
+            if answers is not None and (not isinstance(answers, int) or isinstance(answers, bool)):
+                raise HttpError(400, "config.answers: expected the serial from /control/tokens/wait")
+            self._tokens.set_tokens(tokens, answers)
         if "direct_users" in config:
             users = config["direct_users"]
             if not isinstance(users, list) or not all(isinstance(u, str) for u in users):
@@ -406,8 +409,8 @@ class RelayServer:
             return _json(200, {"instance": self.instance,
                                "views": [v for v in self._views if v["seq"] > after]})
         if path == "/control/tokens/wait":
-            wanted = await self._tokens.wait_wanted(float((query.get("timeout") or ["20"])[0]))
-            return _json(200, {"wanted": wanted})
+            serial = await self._tokens.wait_wanted(float((query.get("timeout") or ["20"])[0]))
+            return _json(200, {"wanted": serial > 0, "serial": serial})
         if method != "POST":
             raise HttpError(405 if path in ("/control/config", "/control/views/ack", "/control/shutdown")
                             else 404, f"control: {method} {path} not supported")

@@ -274,7 +274,8 @@ class RelaySupervisor:
                 answer = await poll.call("GET", f"/control/tokens/wait?timeout={TOKEN_POLL_S:g}")
                 if isinstance(answer, dict) and answer.get("wanted"):
                     tokens, users = self._token_hashes(), self._direct_users()
-                    await ctl.call("POST", "/control/config", {"tokens": tokens, "direct_users": users})
+                    await ctl.call("POST", "/control/config", {"tokens": tokens, "direct_users": users,
+                                                               "answers": answer.get("serial")})
                     self.token_pushes += 1
                     if self._pushed is not None:
                         self._pushed = {**self._pushed, "tokens": tokens, "direct_users": users}

@@ -2,8 +2,11 @@
 that lets a session opened a moment ago play at once instead of getting a 401 before the next push.
 
 The backend long-polls ``GET /control/tokens/wait``; a request with a token the relay does not know sets
-``wanted``, the poll answers, the backend pushes its token hashes at once, and the request looks again. With
-no backend polling (a relay run alone) or too many waiting requests (a flood of bad tokens), an unknown
+``wanted``, the poll answers, the backend pushes its token hashes at once, and the request looks again. Each
+unknown-token request takes a serial number; the poll answers with the last one, and the push that follows
+says it ``answers`` that serial. A request gives up only on a push that answers its own serial (or after
+TOKEN_WAIT_S): a push computed before its session existed (a periodic sync, or the answer to an earlier
+request, still on its way) makes it look again, not fail. With no backend polling (a relay run alone) or too many waiting requests (a flood of bad tokens), an unknown
 token is refused at once.
 """
 from __future__ import annotations
@@ -31,12 +34,17 @@ class TokenBook:
         self._wanted = asyncio.Event()  # a request came with an unknown token
         self._poll_at = -1e9
         self._waiters = 0
+        self._asked = 0  # serial of the last request that found its token unknown
+        self._answered = 0  # the highest serial a push said it answers
 
     def __len__(self) -> int:
         return len(self._tokens)
 
-    def set_tokens(self, tokens: dict[str, str]) -> None:
+    def set_tokens(self, tokens: dict[str, str], answers: int | None = None) -> None:
+        """Replace the token hashes; ``answers``: the serial (from ``wait_wanted``) read before they were."""
         self._tokens = {k.lower(): v for k, v in tokens.items()}
+        if answers is not None:
+            self._answered = max(self._answered, answers)
         pushed, self._pushed = self._pushed, asyncio.Event()
         pushed.set()  # requests waiting for a new session's token look again
 
@@ -46,26 +54,35 @@ class TokenBook:
         user = self._tokens.get(digest) if digest else None
         if user is None and digest and time.monotonic() - self._poll_at < LISTENING_S \
                 and self._waiters < MAX_TOKEN_WAITERS:
-            pushed = self._pushed
+            self._asked += 1
+            serial = self._asked
             self._waiters += 1
             self._wanted.set()
+            deadline = time.monotonic() + TOKEN_WAIT_S
             try:
-                await asyncio.wait_for(pushed.wait(), TOKEN_WAIT_S)
-            except asyncio.TimeoutError:
-                pass
+                while user is None and self._answered < serial:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    try:
+                        await asyncio.wait_for(self._pushed.wait(), left)
+                    except asyncio.TimeoutError:
+                        break
+                    user = self._tokens.get(digest)
             finally:
                 self._waiters -= 1
             user = self._tokens.get(digest)
         return user
 
-    async def wait_wanted(self, timeout: float) -> bool:
-        """The backend's long poll: True as soon as an unknown token was seen, False after ``timeout``."""
+    async def wait_wanted(self, timeout: float) -> int:
+        """The backend's long poll: the serial of the last unknown-token request as soon as there is one
+        unanswered, 0 after ``timeout``. The push that follows passes it back to ``set_tokens``."""
         self._poll_at = time.monotonic()
         try:
             await asyncio.wait_for(self._wanted.wait(), max(0.0, min(timeout, 60.0)))
-            wanted = True
+            serial = self._asked
         except asyncio.TimeoutError:
-            wanted = False
+            serial = 0
         self._wanted.clear()
         self._poll_at = time.monotonic()
-        return wanted
+        return serial
