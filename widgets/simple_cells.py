@@ -63,23 +63,36 @@ class _TextCell(QWidget):
 
 
 class ClockCell(_TextCell):
-    """Local time, large, with the date and weekday under it."""
+    """Local time, large, with the date and weekday under it. It turns just after each second begins (so that
+    clocks on several walls agree with the system time, not with when each was created) and only while shown:
+    a clock in a scene that is not on the wall costs nothing."""
 
     def __init__(self, parent: QWidget | None = None, title: str = ""):
         super().__init__(parent)
         self.title = title
         self._timer = QTimer(self)
-        self._timer.setInterval(1000)
+        self._timer.setSingleShot(True)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self.refresh)
-        self._timer.start()
         self.refresh()
 
     def refresh(self) -> None:
-        now = time.localtime()
+        stamp = time.time()
+        now = time.localtime(stamp)
         weekday = self.tr(_WEEKDAYS[now.tm_wday])
         date = time.strftime("%Y-%m-%d", now)
         line2 = f"{date}  {weekday}" + (f"  ·  {self.title}" if self.title else "")
         self.set_text(time.strftime("%H:%M:%S", now), line2)
+        if self.isVisible():
+            self._timer.start(1000 - int(stamp * 1000) % 1000 + 5)  # 5 ms into the next second
+
+    def showEvent(self, event):  # noqa: N802 - Qt API
+        super().showEvent(event)
+        self.refresh()
+
+    def hideEvent(self, event):  # noqa: N802 - Qt API
+        super().hideEvent(event)
+        self._timer.stop()
 
 
 class BannerCell(_TextCell):
