@@ -396,8 +396,8 @@ class Channel:
                     and now - self._idle_since >= self.settings.linger_s)
 
     def health(self) -> dict:
-        with pumps.LOCK:
-            self._flush()
+        """From the last scan (at most a second old: the tick's): asking does not scan, so that the backend's
+        calls cost no more than the JSON."""
         return {
             "id": self.cam_id, "stream": self.stream, "state": self.state,
             "error": self.error, "error_code": self.error_code,

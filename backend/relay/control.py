@@ -9,7 +9,11 @@ STATE_FILE = "relay.json"
 
 
 class ControlError(Exception):
-    """The relay did not answer, or answered with an error status."""
+    """The relay did not answer (``status`` 0), or answered with an error ``status``."""
+
+    def __init__(self, message: str, status: int = 0):
+        super().__init__(message)
+        self.status = status
 
 
 def read_state(state_dir: str | Path) -> dict | None:
@@ -27,9 +31,9 @@ class RelayControl:
     def __init__(self, host: str, port: int, secret: str, timeout: float = 3.0):
         self.host, self.port, self.secret, self.timeout = host, port, secret, timeout
 
-    async def call(self, method: str, path: str, body=None):
+    async def call(self, method: str, path: str, body=None, timeout: float | None = None):
         try:
-            return await asyncio.wait_for(self._call(method, path, body), self.timeout)
+            return await asyncio.wait_for(self._call(method, path, body), timeout or self.timeout)
         except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
             raise ControlError(f"relay {self.host}:{self.port} {path}: {type(exc).__name__}: {exc}") from None
 
@@ -53,8 +57,20 @@ class RelayControl:
             raise ControlError(f"relay {self.host}:{self.port} {path}: not an HTTP/JSON answer") from None
         if status != 200:
             message = value.get("error") if isinstance(value, dict) else value
-            raise ControlError(f"relay {path}: {status}: {message}")
+            raise ControlError(f"relay {path}: {status}: {message}", status)
         return value
+
+    async def wait_health(self, after: int, wait_s: float) -> dict:
+        """The relay's health once it differs from version ``after`` (a state, error, viewer count, codec,
+        multicast group or new view record changed), or after ``wait_s`` with fresh numbers:
+        {"version", "views" (the last view record's number), "cameras": [health items]}. ``after`` -1 (or
+        a version of another relay instance) answers at once."""
+        answer = await self.call("GET", f"/control/health/wait?after={int(after)}&timeout={wait_s:g}",
+                                 timeout=wait_s + self.timeout)
+        if not isinstance(answer, dict) or not isinstance(answer.get("version"), int) \
+                or not isinstance(answer.get("cameras"), list) or not isinstance(answer.get("views"), int):
+            raise ControlError(f"relay {self.host}:{self.port} /control/health/wait: unexpected answer")
+        return answer
 
     async def ping(self) -> dict | None:
         try:

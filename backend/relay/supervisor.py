@@ -56,8 +56,10 @@ class RelaySupervisor:
         adopted: True when start() found a running relay and took it over.
     """
 
-    POLL_S = 0.5
+    POLL_S = 0.5  # between attempts after a failure (and the health poll of a relay without the long poll)
     SYNC_S = 2.0
+    HEALTH_WAIT_S = 2.0  # the health long poll's timeout: how often numbers (rates, keyframe age) come at most
+    MIN_GAP_S = 0.05  # between health answers: a camera flapping cannot make the backend spin
 
     def __init__(self, core, host: str = "127.0.0.1", port: int = 8780, state_dir: str | Path = ".", *,
                  settings: dict | None = None, python: str = sys.executable, keep_relay: bool | None = None):
@@ -193,26 +195,43 @@ class RelaySupervisor:
 
     # ---- the loop ----------------------------------------------------------------------------
     async def _monitor(self) -> None:
-        failures, last_sync = 0, 0.0
+        """Long-poll the relay's health (``/control/health/wait``): a state change is published as soon as the
+        relay's tick sees it, numbers every HEALTH_WAIT_S at most; views are audited when there are new ones;
+        sources and tokens are pushed every SYNC_S. A relay from before the long poll (adopted after an
+        upgrade) answers 404 and is polled every POLL_S instead."""
+        failures, last_sync, version, long_poll = 0, 0.0, -1, True
         while not self._stopping:
-            await asyncio.sleep(self.POLL_S)
+            await asyncio.sleep(self.MIN_GAP_S if long_poll and not failures else self.POLL_S)
+            views = None
             try:
                 if self._ctl is None:
                     raise ControlError("no relay")
-                health = await self._ctl.call("GET", "/control/health")
+                if long_poll:
+                    answer = await self._ctl.wait_health(version, self.HEALTH_WAIT_S)
+                    version, health, views = answer["version"], answer["cameras"], answer["views"]
+                else:
+                    health = await self._ctl.call("GET", "/control/health")
                 failures = 0
             except ControlError as exc:
+                if exc.status == 404 and long_poll:
+                    log.info("relay: no /control/health/wait (an older relay): polling its health")
+                    long_poll = False
+                    continue
                 failures += 1
+                version = -1
                 if failures >= 3:
                     log.warning("relay not answering (%s): starting it again", exc)
                     await self._restart()
-                    failures = 0
+                    failures, long_poll = 0, True
                 continue
             try:
                 await self._publish(health)
                 if time.monotonic() - last_sync >= self.SYNC_S:
                     last_sync = time.monotonic()
                     await self._sync()
+                    if views is None:
+                        await self._audit_views()
+                if views is not None and views != self._views_after:
                     await self._audit_views()
             except asyncio.CancelledError:
                 raise

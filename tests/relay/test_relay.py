@@ -200,3 +200,41 @@ def test_pull_stops_after_the_last_viewer_leaves(rtsp_server, relay_factory):
         assert len(ffmpeg_children(relay.proc.pid)) == 1
     relay.wait_state("cam-04", "idle", timeout=20)
     wait_until(lambda: not ffmpeg_children(relay.proc.pid), what="the ffmpeg pull gone")
+
+
+def test_health_long_poll_answers_on_a_change_not_before(rtsp_clips, relay_factory, tmp_path):
+    """/control/health/wait (the backend's one health call) answers when what the backend publishes at once
+    changed (a viewer, its view record, a lost camera), else after its timeout with the same version."""
+    server = RtspServer(rtsp_clips, port=free_port(), log=tmp_path / "rtsp.log").start()
+    try:
+        relay = relay_factory([{"id": "cam-02", "url": server.url("cam-02")}], settings={"linger_s": 60})
+
+        def wait(after, timeout):
+            t0 = time.monotonic()
+            answer = relay.control("GET", f"/control/health/wait?after={after}&timeout={timeout}")
+            return answer, time.monotonic() - t0
+
+        first, _ = wait(-1, 10)  # no version yet: at once
+        assert first["cameras"][0]["id"] == "cam-02" and first["cameras"][0]["state"] == "idle"
+        with TsClient(relay.play_url("cam-02"), keep=0) as viewer:
+            viewer.wait_bytes(50_000)
+            joined, took = wait(first["version"], 20)  # already changed: at once
+            assert joined["version"] > first["version"] and joined["views"] > first["views"] and took < 5
+            relay.wait_state("cam-02", "live")
+            steady = wait(-1, 10)[0]["version"]
+            same, took = wait(steady, 1.5)  # a live camera's rates change, nothing published at once does
+            assert same["version"] == steady and took >= 1.4 and same["cameras"][0]["viewers"] == 1
+            server.kill()
+            version, state = steady, "live"
+            deadline = time.monotonic() + 15
+            while state != "lost" and time.monotonic() < deadline:
+                answer, took = wait(version, 15)
+                assert answer["version"] > version and took < 14  # each answer is a change, not a timeout
+                version, state = answer["version"], answer["cameras"][0]["state"]
+            assert state == "lost"
+        for bad in ("after=x", "timeout=soon"):
+            with pytest.raises(urllib.error.HTTPError) as err:
+                relay.control("GET", f"/control/health/wait?{bad}")
+            assert err.value.code == 400
+    finally:
+        server.stop()
