@@ -322,11 +322,18 @@ def relay_under_load(rtsp: RtspServer, cams: list[dict], batch_ms: int, latency:
                     relay.wait_state(c["id"], "live", timeout=60)
             # b02's viewer: the latency probe (16th viewer)
             lat = added_latency(relay, rtsp.url("b02")) if latency else []
-            with TsClient(relay.play_url("b02"), keep=0), bare_pulls([c["url"] for c in cams]) as bare:
-                relay.wait_state("b02", "live", timeout=60)
-                time.sleep(3)
-                (cpu, rss, py_cpu, py_rss), (bare_cpu, bare_rss, *_) = measure(
-                    [lambda: tree(relay.proc.pid), bare], SAMPLE_S)
+            # b02's viewer for the cost: like the 15 others (a reader in this process would compete with the
+            # bench's own threads for the GIL, read late, and fill the relay's socket)
+            b02 = viewer_process(relay, ["b02"])
+            try:
+                with bare_pulls([c["url"] for c in cams]) as bare:
+                    relay.wait_state("b02", "live", timeout=60)
+                    time.sleep(3)
+                    (cpu, rss, py_cpu, py_rss), (bare_cpu, bare_rss, *_) = measure(
+                        [lambda: tree(relay.proc.pid), bare], SAMPLE_S)
+            finally:
+                b02.kill()
+                b02.wait()
         finally:
             viewers.kill()
             viewers.wait()
