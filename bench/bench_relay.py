@@ -506,8 +506,9 @@ def added_latency(relay: RelayProc, url: str, cam: str = "b02", seconds: float =
     common = [h for h in relayed.seen if h in direct.seen]
     deltas = [1000 * (relayed.seen[h] - direct.seen[h]) for h in common]
     # the clips loop every 10 s: a frame the relay first shows in the next loop (its pull started a moment after
-    # the bare one) matches the bare pull's first loop; such 10 s "deltas" are that, not latency
-    deltas = [d for d in deltas if d < 5000]
+    # the bare one) matches the bare pull's first loop, and a frame of the relay's GOP burst (up to 2 s old)
+    # matches the bare pull's next loop; such ±10 s "deltas" are that, not latency
+    deltas = [d for d in deltas if abs(d) < 5000]
     return deltas[25:] if len(deltas) > 50 else deltas  # skip the GOP burst at the start
 
 
