@@ -6,8 +6,8 @@ The backend long-polls ``GET /control/tokens/wait``; a request with a token the 
 unknown-token request takes a serial number; the poll answers with the last one, and the push that follows
 says it ``answers`` that serial. A request gives up only on a push that answers its own serial (or after
 TOKEN_WAIT_S): a push computed before its session existed (a periodic sync, or the answer to an earlier
-request, still on its way) makes it look again, not fail. With no backend polling (a relay run alone) or too many waiting requests (a flood of bad tokens), an unknown
-token is refused at once.
+request, still on its way) makes it look again, not fail. With no backend polling (a relay run alone) or
+too many waiting requests (a flood of bad tokens), an unknown token is refused at once.
 """
 from __future__ import annotations
 
@@ -71,7 +71,6 @@ class TokenBook:
                     user = self._tokens.get(digest)
             finally:
                 self._waiters -= 1
-            user = self._tokens.get(digest)
         return user
 
     async def wait_wanted(self, timeout: float) -> int:
