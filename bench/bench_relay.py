@@ -273,7 +273,6 @@ def backend_calls(relay: RelayProc):
     from backend.relay.supervisor import RelaySupervisor
 
     stop = threading.Event()
-    calls = [0]
 
     async def run():
         ctl = RelayControl("127.0.0.1", relay.port, relay.secret)
@@ -283,7 +282,6 @@ def backend_calls(relay: RelayProc):
             try:
                 answer = await ctl.wait_health(version, RelaySupervisor.HEALTH_WAIT_S)
                 version = answer["version"]
-                calls[0] += 1
                 if answer["views"] != seen:
                     views = (await ctl.call("GET", f"/control/views?after={seen}"))["views"]
                     seen = max([seen] + [v["seq"] for v in views])
@@ -294,7 +292,7 @@ def backend_calls(relay: RelayProc):
     thread = threading.Thread(target=lambda: asyncio.run(run()), name="backend-calls", daemon=True)
     thread.start()
     try:
-        yield calls
+        yield
     finally:
         stop.set()
         thread.join(RelaySupervisor.HEALTH_WAIT_S + 5)
