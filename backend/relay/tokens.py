@@ -17,7 +17,7 @@ import time
 
 TOKEN_WAIT_S = 3.0  # an unknown token waits this long for the backend's next push
 MAX_TOKEN_WAITERS = 64
-LISTENING_S = 10.0  # the backend counts as polling this long after its last poll
+LISTENING_S = 10.0  # the backend counts as listening this long after its last poll ended or config push
 
 
 class TokenBook:
@@ -32,7 +32,8 @@ class TokenBook:
         self.direct_users: frozenset[str] = frozenset()
         self._pushed = asyncio.Event()  # set (and replaced) at every push
         self._wanted = asyncio.Event()  # a request came with an unknown token
-        self._poll_at = -1e9
+        self._polls = 0  # long polls pending now
+        self._seen_at = -1e9  # when the last poll ended or the last push came
         self._waiters = 0
         self._asked = 0  # serial of the last request that found its token unknown
         self._answered = 0  # the highest serial a push said it answers
@@ -45,6 +46,7 @@ class TokenBook:
         self._tokens = {k.lower(): v for k, v in tokens.items()}
         if answers is not None:
             self._answered = max(self._answered, answers)
+        self._seen_at = time.monotonic()
         pushed, self._pushed = self._pushed, asyncio.Event()
         pushed.set()  # requests waiting for a new session's token look again
 
@@ -52,8 +54,7 @@ class TokenBook:
         """The user of ``token``; an unknown one waits for the backend's next push (see the module doc)."""
         digest = hashlib.sha256(token.encode("utf-8")).hexdigest() if token else ""
         user = self._tokens.get(digest) if digest else None
-        if user is None and digest and time.monotonic() - self._poll_at < LISTENING_S \
-                and self._waiters < MAX_TOKEN_WAITERS:
+        if user is None and digest and self.listening() and self._waiters < MAX_TOKEN_WAITERS:
             self._asked += 1
             serial = self._asked
             self._waiters += 1
@@ -73,15 +74,21 @@ class TokenBook:
                 self._waiters -= 1
         return user
 
+    def listening(self) -> bool:
+        """Whether a backend will push soon: a poll is pending, or one ended (or a push came) a moment ago."""
+        return self._polls > 0 or time.monotonic() - self._seen_at < LISTENING_S
+
     async def wait_wanted(self, timeout: float) -> int:
         """The backend's long poll: the serial of the last unknown-token request as soon as there is one
         unanswered, 0 after ``timeout``. The push that follows passes it back to ``set_tokens``."""
-        self._poll_at = time.monotonic()
+        self._polls += 1
         try:
             await asyncio.wait_for(self._wanted.wait(), max(0.0, min(timeout, 60.0)))
             serial = self._asked
         except asyncio.TimeoutError:
             serial = 0
+        finally:
+            self._polls -= 1
+            self._seen_at = time.monotonic()
         self._wanted.clear()
-        self._poll_at = time.monotonic()
         return serial

@@ -4,6 +4,7 @@ import asyncio
 import hashlib
 import time
 
+from backend.relay import tokens
 from backend.relay.tokens import TOKEN_WAIT_S, TokenBook
 
 
@@ -64,3 +65,33 @@ async def test_requests_after_the_poll_answered_are_asked_for_again():
 async def test_without_a_polling_backend_an_unknown_token_is_refused_at_once():
     book = TokenBook()
     assert await asyncio.wait_for(book.user("fresh"), 0.5) is None
+
+
+async def test_a_poll_pending_longer_than_the_listening_window_still_counts(monkeypatch):
+    """The backend's poll lasts 20 s; a session opened late in it must wait for the push, not get a 401."""
+    monkeypatch.setattr(tokens, "LISTENING_S", 0.05)
+    book = TokenBook()
+    poll = asyncio.create_task(book.wait_wanted(5.0))
+    await asyncio.sleep(0.2)  # well past LISTENING_S since the poll began
+    assert book.listening()
+    request = asyncio.create_task(book.user("fresh"))
+    serial = await _asked(book, poll)
+    book.set_tokens({_hash("fresh"): "wall"}, answers=serial)
+    assert await asyncio.wait_for(request, 1.0) == "wall"
+    await asyncio.sleep(0.1)  # no poll pending, the last one ended LISTENING_S ago: refused at once
+    assert not book.listening()
+    assert await asyncio.wait_for(book.user("other"), 0.5) is None
+
+
+async def test_a_token_used_between_the_first_push_and_the_first_poll_waits_for_that_poll():
+    """At start the supervisor pushes its config, then starts polling; a token minted in between (a service
+    token) must not be refused because the first poll has not arrived yet."""
+    book = TokenBook()
+    book.set_tokens({_hash("old"): "wall"})  # the start's config push; no poll yet
+    request = asyncio.create_task(book.user("minted"))
+    await asyncio.sleep(0.05)
+    assert not request.done()
+    serial = await asyncio.wait_for(book.wait_wanted(5.0), 1.0)  # the first poll answers at once
+    assert serial > 0
+    book.set_tokens({_hash("old"): "wall", _hash("minted"): "svc:conference-feed"}, answers=serial)
+    assert await asyncio.wait_for(request, 1.0) == "svc:conference-feed"
