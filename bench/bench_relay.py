@@ -283,9 +283,8 @@ def backend_calls(relay: RelayProc):
                 answer = await ctl.wait_health(version, RelaySupervisor.HEALTH_WAIT_S)
                 version = answer["version"]
                 if answer["views"] != seen:
-                    views = (await ctl.call("GET", f"/control/views?after={seen}"))["views"]
-                    seen = max([seen] + [v["seq"] for v in views])
-                    await ctl.call("POST", f"/control/views/ack?upto={seen}")
+                    seen = max([seen] + [v["seq"] for v in await ctl.views(seen)])
+                    await ctl.ack_views(seen)
             except ControlError:
                 await asyncio.sleep(RelaySupervisor.POLL_S)
 

@@ -72,6 +72,16 @@ class RelayControl:
             raise ControlError(f"relay {self.host}:{self.port} /control/health/wait: unexpected answer")
         return answer
 
+    async def views(self, after: int) -> list[dict]:
+        """The view records numbered above ``after`` (oldest first; each has its ``seq``)."""
+        answer = await self.call("GET", f"/control/views?after={int(after)}")
+        views = answer.get("views") if isinstance(answer, dict) else None
+        return [v for v in views if isinstance(v, dict)] if isinstance(views, list) else []
+
+    async def ack_views(self, upto: int) -> None:
+        """The records up to ``upto`` are audited: the relay forgets them."""
+        await self.call("POST", f"/control/views/ack?upto={int(upto)}")
+
     async def ping(self) -> dict | None:
         try:
             answer = await self.call("GET", "/control/ping")

@@ -349,8 +349,7 @@ class RelaySupervisor:
     async def _audit_views(self) -> None:
         if self._ctl is None:
             return
-        answer = await self._ctl.call("GET", f"/control/views?after={self._views_after}")
-        views = answer.get("views", []) if isinstance(answer, dict) else []
+        views = await self._ctl.views(self._views_after)
         for view in views:
             user = str(view.get("user", ""))
             event = view.get("event", "end")
@@ -365,7 +364,7 @@ class RelaySupervisor:
                 await self.core.audit(user, self._role(user), "camera.view", args, True)
             self._views_after = max(self._views_after, int(view.get("seq", 0)))
         if views:
-            await self._ctl.call("POST", f"/control/views/ack?upto={self._views_after}")
+            await self._ctl.ack_views(self._views_after)
 
     def _role(self, user: str) -> str:
         if user.startswith(SERVICE_PREFIX):
