@@ -42,7 +42,7 @@ async def run(args: argparse.Namespace) -> int:
     server = RelayServer(args.host, args.port, secret, settings, orphan_timeout_s=args.orphan_timeout)
     if args.config is not None:
         try:
-            await server.configure(json.loads(args.config.read_text("utf-8")))
+            await server.configure(json.loads(args.config.read_text("utf-8")), from_backend=False)
         except (OSError, ValueError, HttpError) as exc:
             print(f"relay: --config {args.config}: {exc}", file=sys.stderr)
             return 2

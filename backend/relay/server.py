@@ -132,8 +132,9 @@ class RelayServer:
                 asyncio.get_running_loop().call_soon(self.stopped.set)
 
     # ---- configuration -----------------------------------------------------------------------
-    async def configure(self, config: dict) -> dict:
-        """Apply {"cameras": [{"id","url","sub_url"}], "tokens": {sha256: user}, "settings": {...}}."""
+    async def configure(self, config: dict, from_backend: bool = True) -> dict:
+        """Apply {"cameras": [{"id","url","sub_url"}], "tokens": {sha256: user}, "settings": {...}};
+        ``from_backend`` False: read from ``--config`` at start (no backend is known to listen for tokens)."""
         if not isinstance(config, dict):
             raise HttpError(400, "config: expected a JSON object")
         if "settings" in config:
@@ -146,7 +147,7 @@ class RelayServer:
             answers = config.get("answers")
             if answers is not None and (not isinstance(answers, int) or isinstance(answers, bool)):
                 raise HttpError(400, "config.answers: expected the serial from /control/tokens/wait")
-            self._tokens.set_tokens(tokens, answers)
+            self._tokens.set_tokens(tokens, answers, from_backend)
         if "direct_users" in config:
             users = config["direct_users"]
             if not isinstance(users, list) or not all(isinstance(u, str) for u in users):

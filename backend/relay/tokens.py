@@ -41,12 +41,14 @@ class TokenBook:
     def __len__(self) -> int:
         return len(self._tokens)
 
-    def set_tokens(self, tokens: dict[str, str], answers: int | None = None) -> None:
-        """Replace the token hashes; ``answers``: the serial (from ``wait_wanted``) read before they were."""
+    def set_tokens(self, tokens: dict[str, str], answers: int | None = None, from_backend: bool = True) -> None:
+        """Replace the token hashes; ``answers``: the serial (from ``wait_wanted``) read before they were;
+        ``from_backend``: pushed by a backend (which then listens), not read from a file at start."""
         self._tokens = {k.lower(): v for k, v in tokens.items()}
         if answers is not None:
             self._answered = max(self._answered, answers)
-        self._seen_at = time.monotonic()
+        if from_backend:
+            self._seen_at = time.monotonic()
         pushed, self._pushed = self._pushed, asyncio.Event()
         pushed.set()  # requests waiting for a new session's token look again
 

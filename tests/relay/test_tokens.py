@@ -95,3 +95,12 @@ async def test_a_token_used_between_the_first_push_and_the_first_poll_waits_for_
     assert serial > 0
     book.set_tokens({_hash("old"): "wall", _hash("minted"): "svc:conference-feed"}, answers=serial)
     assert await asyncio.wait_for(request, 1.0) == "svc:conference-feed"
+
+
+async def test_tokens_read_from_a_file_at_start_do_not_make_unknown_ones_wait():
+    """``--config`` at start is not a backend: a relay run alone still refuses an unknown token at once."""
+    book = TokenBook()
+    book.set_tokens({_hash("known"): "wall"}, from_backend=False)
+    assert not book.listening()
+    assert await asyncio.wait_for(book.user("known"), 0.5) == "wall"
+    assert await asyncio.wait_for(book.user("fresh"), 0.5) is None
