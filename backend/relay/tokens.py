@@ -61,17 +61,13 @@ class TokenBook:
             serial = self._asked
             self._waiters += 1
             self._wanted.set()
-            deadline = time.monotonic() + TOKEN_WAIT_S
             try:
-                while user is None and self._answered < serial:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        break
-                    try:
-                        await asyncio.wait_for(self._pushed.wait(), left)
-                    except asyncio.TimeoutError:
-                        break
-                    user = self._tokens.get(digest)
+                async with asyncio.timeout(TOKEN_WAIT_S):
+                    while user is None and self._answered < serial:
+                        await self._pushed.wait()
+                        user = self._tokens.get(digest)
+            except TimeoutError:
+                pass
             finally:
                 self._waiters -= 1
         return user

@@ -104,3 +104,14 @@ async def test_tokens_read_from_a_file_at_start_do_not_make_unknown_ones_wait():
     assert not book.listening()
     assert await asyncio.wait_for(book.user("known"), 0.5) == "wall"
     assert await asyncio.wait_for(book.user("fresh"), 0.5) is None
+
+
+async def test_an_unknown_token_with_no_answering_push_is_refused_after_the_wait(monkeypatch):
+    monkeypatch.setattr(tokens, "TOKEN_WAIT_S", 0.2)
+    book = TokenBook()
+    poll = asyncio.create_task(book.wait_wanted(5.0))
+    await asyncio.sleep(0)
+    request = asyncio.create_task(book.user("fresh"))
+    await _asked(book, poll)
+    book.set_tokens({_hash("old"): "wall"})  # a push that answers nothing: it looks again and waits on
+    assert await asyncio.wait_for(request, 2.0) is None
