@@ -8,6 +8,8 @@
 3. cold tile: request → first decoded frame in libvlc, camera already pulled, GOP 25 and GOP 50,
    with the GOP cache (gop), with the keyframe only (key) and without a cache (off); and a wall PC joining
    a running multicast group (no per-viewer burst possible there)
+4. lost: a camera that stops sending (its RTSP server frozen; and killed) → the relay's health says "lost"
+   (goal: within 2 s)
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import json
 import urllib.error
 import urllib.request
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -33,7 +36,7 @@ import psutil
 from backend.demo import clips as clipgen
 from backend.relay.pull import ffmpeg_command
 from backend.relay.ts import PACKET, TsScanner
-from tests.helpers.rtsp import RelayProc, RtspServer, TsClient, have_rtsp_server
+from tests.helpers.rtsp import RelayProc, RtspServer, TsClient, free_port, have_rtsp_server
 
 CAMERAS = 16
 SAMPLE_S = 15.0
@@ -431,6 +434,42 @@ def bench_multicast_cold(rtsp: RtspServer) -> list[dict]:
     return rows
 
 
+def bench_lost(rtsp: RtspServer) -> list[dict]:
+    """Seconds from a camera's RTSP server stopping to the relay's health saying "lost" (polled every 20 ms),
+    TRIALS times each way: frozen (SIGSTOP: the connection stays open and nothing comes, found by the pump's
+    quiet check) and killed (the connection ends, and so does the pull). The camera is live again before
+    each trial."""
+    server = RtspServer(rtsp.clips, port=free_port(), log=WORK / "rtsp-lost.log").start()
+    took: dict[str, list[float]] = {"frozen": [], "killed": []}
+    try:
+        with RelayProc(WORK / "relay-lost", [{"id": "b03", "url": server.url("b03")}], token="bench",
+                       settings={"linger_s": 600}) as relay, TsClient(relay.play_url("b03"), keep=0):
+            for way in ("frozen", "killed") * TRIALS:
+                relay.wait_state("b03", "live", timeout=60)
+                time.sleep(1.0)
+                t0 = time.monotonic()
+                if way == "frozen":
+                    server.proc.send_signal(signal.SIGSTOP)
+                else:
+                    server.kill()
+                try:
+                    while relay.health("b03")["state"] != "lost" and time.monotonic() - t0 < 30:
+                        time.sleep(0.02)
+                    took[way].append(time.monotonic() - t0)
+                finally:
+                    if way == "frozen":
+                        server.proc.send_signal(signal.SIGCONT)
+                    else:
+                        server.start()
+    finally:
+        server.stop()
+    rows = []
+    for way, values in took.items():
+        rows.append(figure(f"camera {way} -> lost: p50", _r(median(values)), "s", "<= 2", trials=len(values)))
+        rows.append(figure(f"camera {way} -> lost: max", _r(max(values)), "s", "<= 2"))
+    return rows
+
+
 def _r(v):
     return round(v, 3) if v is not None else None
 
@@ -519,7 +558,7 @@ def main() -> int:
     clips = make_clips()
     figures = []
     parts = {"latency": bench_latency, "cold": bench_cold_tile, "multicast": bench_multicast_cold,
-             "cost": bench_cost}
+             "cost": bench_cost, "lost": bench_lost}
     only = sys.argv[1:] or list(parts)  # e.g. `bench_relay.py cost multicast` while working on one part
     with RtspServer(clips, log=WORK / "rtsp.log") as rtsp:
         for name in only:

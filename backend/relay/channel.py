@@ -52,10 +52,11 @@ class Channel:
     """
 
     def __init__(self, cam_id: str, stream: str, url: str, settings: Settings,
-                 on_viewer_gone: Callable[[Viewer], None]):
+                 on_viewer_gone: Callable[[Viewer], None], on_change: Callable[[], None] | None = None):
         self.cam_id, self.stream, self.url = cam_id, stream, url
         self.settings = settings
         self._on_viewer_gone = on_viewer_gone
+        self._on_change = on_change  # called on the event loop after a state or viewer change
         self.state = "idle"
         self.error = ""
         self.error_code = ""
@@ -87,7 +88,7 @@ class Channel:
         self._frames_waited = 0
         self._fast = False  # flowing (and not switching engine): chunks go out as read, scanned on the tick
         self._pending: list[bytes] = []  # chunks sent as read and not yet scanned (see _on_bytes, _flush)
-        self._pending_seen = 0  # len(_pending) at the last tick (see tick)
+        self._rfd = -1  # the running pull's stdout, read by the pump (-1: none)
         self._out: tuple[Viewer, ...] = ()  # the viewers the pump's thread writes to (see _on_bytes)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._live_since: float | None = None  # when this pull started flowing
@@ -101,6 +102,7 @@ class Channel:
             self._out = tuple(v for v in self.viewers if not v.reason)
         self._idle_since = None
         self.ensure_running()
+        self._changed()
 
     def remove_viewer(self, viewer: Viewer, reason: str = "closed") -> None:
         """On the event loop (the pump's thread drops a viewer through ``_drop``)."""
@@ -114,6 +116,7 @@ class Channel:
             self._on_viewer_gone(viewer)
         if not self.viewers and self._idle_since is None:
             self._idle_since = time.monotonic()
+        self._changed()
 
     def _drop(self, viewer: Viewer) -> None:
         """In the pump's thread: stop writing to ``viewer`` at once; the loop removes it."""
@@ -177,6 +180,8 @@ class Channel:
         await self.stop()
 
     def _set_state(self, state: str, error_code: str = "", error: str = "") -> None:
+        """On the event loop, or in the pump's thread (the first keyframe makes a pull live)."""
+        changed = state != self.state or (error and error != self.error)
         if state != self.state:
             log.info("camera %s/%s: %s -> %s %s", self.cam_id, self.stream, self.state, state, error)
         self.state = state
@@ -184,6 +189,13 @@ class Channel:
             self.error_code = self.error = ""
         elif error:
             self.error_code, self.error = error_code, error
+        if changed:
+            self._changed()
+
+    def _changed(self) -> None:
+        """Tell the server (on the event loop) that what it publishes at once may have changed."""
+        if self._on_change is not None and self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._on_change)
 
     def _clear_cache(self) -> None:
         self._gop, self._gop_bytes, self._key_len, self._last_key = [], 0, 0, 0.0
@@ -209,9 +221,10 @@ class Channel:
         self._scanner.reset()
         self._clear_cache()
         self._flowing, self._frames_waited = False, 0
-        self._fast, self._pending, self._pending_seen, self._live_since = False, [], 0, None
+        self._fast, self._pending, self._live_since = False, [], None
         cmd = ffmpeg_command(self.url, self.transcode, self.settings.rtsp_transport)
         self.pulls += 1
+        self._rates.append((time.monotonic(), self._bytes_total, self._frames_total))  # rates count from here
         loop = asyncio.get_running_loop()
         proto = _PullProtocol(self, watch)
         rfd, wfd = pumps.make_pipe()  # stdout: read in batches by the pump; stderr: the protocol, by line
@@ -228,13 +241,15 @@ class Channel:
             os.close(wfd)
         pump = pumps.shared()
         pump.interval = max(0.0, self.settings.batch_ms / 1000)
+        pump.quiet_after = self.settings.lost_after_s
         self._loop = loop
-        pump.add(rfd, self._on_bytes, lambda: None)
-        self._proc = transport
+        pump.add(rfd, self._on_bytes, lambda: None, lambda: loop.call_soon_threadsafe(self._on_quiet, rfd))
+        self._proc, self._rfd = transport, rfd
         self._last_data = time.monotonic()
         try:
             await proto.exited
         finally:
+            self._rfd = -1
             pump.remove(rfd)
             with pumps.LOCK:
                 self._end_stream()
@@ -281,6 +296,14 @@ class Channel:
         elif not self._switching:
             self._on_first_data(data)
 
+    def _on_quiet(self, rfd: int) -> None:
+        """On the event loop: the pump found this pull's pipe without data for ``lost_after_s``: the camera
+        stopped sending (the pump looks 4 times a second, so "lost" comes within ``lost_after_s`` + 0.25 s)."""
+        if rfd != self._rfd or self.state != "live":
+            return
+        seen = pumps.shared().last_read(rfd) or self._last_data
+        self._set_state("lost", "no_data", f"no data from the camera for {time.monotonic() - seen:.1f} s")
+
     def _on_first_data(self, data: bytes) -> None:
         """Until the first keyframe: scan each chunk; start every pull (and so every viewer's stream) on a
         keyframe, with PAT/PMT, then go over to the hot path."""
@@ -310,7 +333,7 @@ class Channel:
         """Scan the chunks the hot path sent since the last scan."""
         if self._pending:
             data = b"".join(self._pending)
-            self._pending, self._pending_seen = [], 0
+            self._pending = []
             chunk, frames = self._scanner.feed(data)
             if chunk:
                 self._account(chunk, frames)
@@ -359,28 +382,23 @@ class Channel:
         self._gop.append(part)
         self._gop_bytes += len(part)
 
-    # ---- watchdog (called by the server a few times a second) -------------------------------
-    def tick(self, now: float, scan: bool = True) -> bool:
-        """Update state (and, when ``scan``, the scan's results: GOP cache, rates); True when the linger time
-        after the last viewer is over. The server ticks 4 times a second and scans once a second: the scan
-        costs per chunk, not per call, and fewer, larger calls copy less. A pull's first 2 s are scanned at
-        every tick, so that its rates are known within a second. Between scans, new chunks in ``_pending``
-        tell that data came (for "lost")."""
-        scan = scan or self._live_since is None or now - self._live_since < 2.0
+    # ---- watchdog (called by the server once a second) ---------------------------------------
+    def tick(self, now: float) -> bool:
+        """Scan the chunks sent since the last tick (GOP cache, rates), check timeouts; True when the linger
+        time after the last viewer is over. The scan costs per chunk, not per call, and fewer, larger calls
+        copy less; a camera that stops sending is found by the pump (``_on_quiet``), not here."""
         with pumps.LOCK:
-            if scan:
-                self._flush()
-            elif len(self._pending) != self._pending_seen:
-                self._pending_seen = len(self._pending)
-                self._last_data = now
-        if scan:
-            self._rates.append((now, self._bytes_total, self._frames_total))
-            while len(self._rates) > 2 and now - self._rates[1][0] >= 2.0:
-                self._rates.popleft()
-            t0, b0, f0 = self._rates[0]
-            if now - t0 >= 0.9:
-                self.bitrate_kbps = round((self._bytes_total - b0) * 8 / 1000 / (now - t0), 1)
-                self.fps = round((self._frames_total - f0) / (now - t0), 1)
+            self._flush()
+            seen = pumps.shared().last_read(self._rfd) if self._rfd >= 0 else None
+        if seen is not None and seen > self._last_data:
+            self._last_data = seen
+        self._rates.append((now, self._bytes_total, self._frames_total))
+        while len(self._rates) > 2 and now - self._rates[1][0] >= 2.0:
+            self._rates.popleft()
+        t0, b0, f0 = self._rates[0]
+        if now - t0 >= 0.5:
+            self.bitrate_kbps = round((self._bytes_total - b0) * 8 / 1000 / (now - t0), 1)
+            self.fps = round((self._frames_total - f0) / (now - t0), 1)
         running = self._task is not None and not self._task.done()
         if running and self._proc is not None:
             silent = now - self._last_data
@@ -394,6 +412,10 @@ class Channel:
             self.bitrate_kbps = self.fps = 0.0
         return bool(running and not self.viewers and self._idle_since is not None
                     and now - self._idle_since >= self.settings.linger_s)
+
+    def starting(self, now: float) -> bool:
+        """In the first 2 s after this pull's first keyframe (its rates are not known yet)."""
+        return self._live_since is not None and now - self._live_since < 2.0
 
     def health(self) -> dict:
         """From the last scan (at most a second old: the tick's): asking does not scan, so that the backend's

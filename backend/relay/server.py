@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 4 << 20
 MAX_VIEWS_KEPT = 20_000
+TICK_S = 1.0  # see _tick_loop
+STARTING_TICK_S = 0.25  # while a pull is in its first 2 s
 STREAMS = ("main", "sub")
 
 
@@ -87,6 +89,7 @@ class RelayServer:
         self._health_changed = asyncio.Event()  # set (and replaced) at every bump
         self._server: asyncio.base_events.Server | None = None
         self._ticker: asyncio.Task | None = None
+        self._tick_wake: asyncio.Future | None = None  # the ticker's sleep; done: tick now
         self._last_control = time.monotonic()
         self._orphan_timeout = orphan_timeout_s
         self._leases = multicast.Leases()
@@ -112,15 +115,24 @@ class RelayServer:
         self.stopped.set()
 
     async def _tick_loop(self) -> None:
-        ticks = 0
+        """Once a second: scan what each pull sent (GOP cache, rates), timeouts (connect, stall, linger,
+        multicast leases), and publish what changed. A camera that stops sending is found by the pump, and
+        state and viewer changes are published when they happen (``Channel(on_change=...)``), so nothing
+        here needs to run more often, except in a pull's first seconds, so that its rates are known at once."""
+        loop, wait = asyncio.get_running_loop(), TICK_S
         while True:
-            await asyncio.sleep(0.25)
+            self._tick_wake = woken = loop.create_future()
+            timer = loop.call_later(wait, lambda: woken.done() or woken.set_result(None))
+            try:
+                await woken
+            finally:
+                timer.cancel()
             now = time.monotonic()
-            ticks += 1
             self._leases.expire(self.cameras, now)
             channels = [ch for streams in self.cameras.values() for ch in streams.values()]
+            wait = STARTING_TICK_S if any(ch.starting(now) for ch in channels) else TICK_S
             with pumps.LOCK:  # one hand-over with the pump's thread for all cameras
-                idle = [ch for ch in channels if ch.tick(now, scan=ticks % 4 == 0)]
+                idle = [ch for ch in channels if ch.tick(now)]
             for ch in idle:
                 log.info("camera %s/%s: no viewers for %.0f s: stopping the pull", ch.cam_id, ch.stream,
                          self.settings.linger_s)
@@ -212,7 +224,8 @@ class RelayServer:
                 if stream in streams:
                     await streams[stream].set_url(url)
                 else:
-                    streams[stream] = Channel(cam_id, stream, url, self.settings, self._record_view)
+                    streams[stream] = Channel(cam_id, stream, url, self.settings, self._record_view,
+                                              self._channel_changed)
         self._extras = extras
 
     def _assign_groups(self) -> None:
@@ -244,6 +257,14 @@ class RelayServer:
         return tuple((cam_id, stream, ch.state, ch.error, len(ch.viewers), ch.reconnects, ch.codec, ch.transcode,
                       _group_url(ch.multicast), self._leases.active(cam_id, stream))
                      for cam_id, streams in self.cameras.items() for stream, ch in streams.items())
+
+    def _channel_changed(self) -> None:
+        """A channel's state or viewers changed: publish it, and tick soon when a pull just went live."""
+        self._note_health()
+        now = time.monotonic()
+        if self._tick_wake is not None and not self._tick_wake.done() and \
+                any(ch.starting(now) for streams in self.cameras.values() for ch in streams.values()):
+            self._tick_wake.set_result(None)
 
     def _note_health(self) -> None:
         sig = self._health_signature()

@@ -75,7 +75,7 @@ def test_viewers_joining_between_odd_chunks_get_whole_streams(ts_h264, mode):
             with pumps.LOCK:
                 channel._on_bytes(chunk)
             if i % 7 == 0:
-                channel.tick(0.0)  # the 4 Hz scan, at some point between chunks
+                channel.tick(0.0)  # the once-a-second scan, at some point between chunks
         with pumps.LOCK:
             channel._end_stream()
         for v in [first, *late]:  # what a full socket left waiting goes out before the viewer is closed

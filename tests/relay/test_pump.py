@@ -60,3 +60,35 @@ def test_a_lone_chunk_is_not_held_back():
         pump.close()
 
     asyncio.run(main())
+
+
+def test_a_pipe_gone_quiet_is_reported_once_until_data_comes_back():
+    async def main():
+        pump = Pump(interval_s=0.04, quiet_after_s=0.5)
+        (r1, w1), (r2, w2) = make_pipe(), make_pipe()
+        quiet = []
+        for r in (r1, r2):
+            pump.add(r, lambda data: None, lambda: None, lambda r=r: quiet.append(r))
+        for _ in range(30):  # 1.2 s: the first keeps sending, the second has said nothing since it was added
+            os.write(w1, b"G" * 188)
+            await asyncio.sleep(0.04)
+        assert quiet == [r2]  # reported once, not at every check
+        added = pump.last_read(r2)
+        assert pump.last_read(r1) > added
+        os.write(w2, b"G" * 188)  # back: it is watched again
+        await _wait(lambda: pump.last_read(r2) > added)
+        await _wait(lambda: quiet == [r2, r1, r2], timeout=3)  # now both silent: each reported
+        before = pump.last_read(r1)
+        os.write(w1, b"G" * 188)
+        await _wait(lambda: pump.last_read(r1) > before)
+        os.close(w1)  # then it ends: an ended pipe is not quiet (EOF goes to its owner)
+        await asyncio.sleep(0.8)
+        assert quiet == [r2, r1, r2]
+        for r, w in ((r1, None), (r2, w2)):
+            pump.remove(r)
+            if w is not None:
+                os.close(w)
+        assert pump.last_read(r1) is None
+        pump.close()
+
+    asyncio.run(main())
