@@ -43,18 +43,6 @@ class Viewer:
     def send(self, data: bytes, limit: int) -> bool:
         """Write ``data`` now, after any backlog; False when this viewer is gone or too slow (``reason``
         says which): the channel then drops it. Called with the pump's LOCK held."""
-        if self._fd >= 0 and not self._backlog and not self.reason:  # the usual case: one write
-            try:
-                n = os.write(self._fd, data)
-            except (BlockingIOError, InterruptedError):
-                n = 0
-            except OSError:  # the peer is gone (EPIPE, ECONNRESET)
-                self.reason = "closed"
-                return False
-            self.bytes += n
-            if n < len(data):
-                self._backlog += memoryview(data)[n:]  # the socket is full: the rest goes first next time
-            return True
         if self.reason:
             return False
         if self._backlog:
@@ -67,14 +55,14 @@ class Viewer:
             n = os.write(self._fd, data) if self._fd >= 0 else self._write(data) if self._write else 0
         except (BlockingIOError, InterruptedError):
             n = 0
-        except OSError:
+        except OSError:  # the peer is gone (EPIPE, ECONNRESET)
             self.reason = "closed"
             return False
         self.bytes += n
         if data is self._backlog:
             del self._backlog[:n]
         elif n < len(data):
-            self._backlog += memoryview(data)[n:]
+            self._backlog += memoryview(data)[n:]  # the socket is full: the rest goes first next time
         return True
 
     def close(self, reason: str) -> None:
