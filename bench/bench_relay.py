@@ -475,7 +475,10 @@ def _r(v):
 
 
 class FrameClock:
-    """Reads MPEG-TS from a stream and notes when each video frame (by a hash of its first ES bytes) arrived."""
+    """Reads MPEG-TS from a stream and notes when each video frame arrived, by a hash of its first 128 ES
+    bytes (a fixed length: two muxers put the frame's first bytes into packets with adaptation fields of
+    different sizes, so the rest of the packet differs; 128 bytes reach past the headers every keyframe
+    repeats into the slice)."""
 
     def __init__(self):
         self.scanner = TsScanner()
@@ -489,8 +492,8 @@ class FrameClock:
             afc = (pkt[3] >> 4) & 3
             off = 4 + (1 + pkt[4] if afc & 2 else 0)
             es = pkt[off + 9 + pkt[off + 8]:] if off + 9 < PACKET else b""
-            if len(es) >= 32:
-                self.seen.setdefault(hashlib.sha1(es).hexdigest(), now)
+            if len(es) >= 128:
+                self.seen.setdefault(hashlib.sha1(es[:128]).hexdigest(), now)
 
 
 def bench_latency(rtsp: RtspServer) -> list[dict]:
@@ -520,6 +523,7 @@ def added_latency(relay: RelayProc, url: str, cam: str = "b02", seconds: float =
     t = threading.Thread(target=pump, daemon=True)
     t.start()
     sock = socket.create_connection(("127.0.0.1", relay.port))
+    joined = time.monotonic()
     sock.sendall(f"GET /cam/{cam}.ts?token=bench HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     buf = b""
     while b"\r\n\r\n" not in buf:
@@ -539,13 +543,13 @@ def added_latency(relay: RelayProc, url: str, cam: str = "b02", seconds: float =
     stop.set()
     proc.terminate()
     proc.wait()
-    common = [h for h in relayed.seen if h in direct.seen]
+    # only frames the bare pull got after the viewer joined: the relay's GOP burst at the start (frames up to
+    # 2 s old, sent at once) is instant start, not latency
+    common = [h for h in relayed.seen if direct.seen.get(h, 0.0) > joined + 0.5]
     deltas = [1000 * (relayed.seen[h] - direct.seen[h]) for h in common]
     # the clips loop every 10 s: a frame the relay first shows in the next loop (its pull started a moment after
-    # the bare one) matches the bare pull's first loop, and a frame of the relay's GOP burst (up to 2 s old)
-    # matches the bare pull's next loop; such ±10 s "deltas" are that, not latency
-    deltas = [d for d in deltas if abs(d) < 5000]
-    return deltas[25:] if len(deltas) > 50 else deltas  # skip the GOP burst at the start
+    # the bare one) matches the bare pull's first loop; such ±10 s "deltas" are that, not latency
+    return [d for d in deltas if abs(d) < 5000]
 
 
 def main() -> int:

@@ -289,7 +289,8 @@ class RelayServer:
                 await asyncio.wait_for(self._health_changed.wait(), max(0.0, min(timeout, 30.0)))
             except asyncio.TimeoutError:
                 pass
-        return {"version": self._health_version, "views": self._view_seq, "cameras": self.health(full=True)}
+        return {"version": self._health_version, "views": self._view_seq, "instance": self.instance,
+                "cameras": self.health(full=True)}
 
     def health(self, full: bool = False) -> list[dict]:
         out = []

@@ -196,9 +196,10 @@ class RelaySupervisor:
     # ---- the loop ----------------------------------------------------------------------------
     async def _monitor(self) -> None:
         """Long-poll the relay's health (``/control/health/wait``): a state change is published as soon as the
-        relay's tick sees it, numbers every HEALTH_WAIT_S at most; views are audited when there are new ones;
-        sources and tokens are pushed every SYNC_S. A relay from before the long poll (adopted after an
-        upgrade) answers 404 and is polled every POLL_S instead."""
+        relay sees it, numbers every HEALTH_WAIT_S at most; views are audited when there are new ones;
+        sources and tokens are pushed every SYNC_S, and at once to a relay of another instance (the answer
+        names it: no ping needed). A relay from before the long poll (adopted after an upgrade) answers 404
+        and is polled every POLL_S instead."""
         failures, last_sync, version, long_poll = 0, 0.0, -1, True
         while not self._stopping:
             await asyncio.sleep(self.MIN_GAP_S if long_poll and not failures else self.POLL_S)
@@ -206,9 +207,11 @@ class RelaySupervisor:
             try:
                 if self._ctl is None:
                     raise ControlError("no relay")
+                instance = None
                 if long_poll:
                     answer = await self._ctl.wait_health(version, self.HEALTH_WAIT_S)
                     version, health, views = answer["version"], answer["cameras"], answer["views"]
+                    instance = answer.get("instance")
                 else:
                     health = await self._ctl.call("GET", "/control/health")
                 failures = 0
@@ -226,9 +229,9 @@ class RelaySupervisor:
                 continue
             try:
                 await self._publish(health)
-                if time.monotonic() - last_sync >= self.SYNC_S:
-                    last_sync = time.monotonic()
-                    await self._sync()
+                if time.monotonic() - last_sync >= self.SYNC_S or (instance and instance != self._instance):
+                    last_sync = time.monotonic()  # a new relay (restarted by hand) is configured at once
+                    await self._sync(instance=instance)
                     if views is None:
                         await self._audit_views()
                 if views is not None and views != self._views_after:
@@ -251,11 +254,14 @@ class RelaySupervisor:
         except (RuntimeError, OSError, ControlError) as exc:
             log.error("relay: %s", exc)
 
-    async def _sync(self, force: bool = False) -> None:
-        """Push camera sources and token hashes when they changed (or to a new relay)."""
-        answer = await self._ctl.ping()
-        if answer and answer.get("instance") != self._instance:
-            self._instance, force = answer["instance"], True
+    async def _sync(self, force: bool = False, instance: str | None = None) -> None:
+        """Push camera sources and token hashes when they changed (or to a new relay). ``instance``: the
+        relay's, from a health answer a moment ago (else a ping asks)."""
+        if not isinstance(instance, str) or not instance:
+            answer = await self._ctl.ping()
+            instance = answer.get("instance") if answer else None
+        if instance and instance != self._instance:
+            self._instance, force = instance, True
             self._views_after = 0  # a new relay numbers its views from 1 again
         config = {"cameras": [{"id": s["id"], "url": s.get("url") or "", "sub_url": s.get("sub_url") or "",
                                **self._camera_options(s["id"])}
