@@ -90,6 +90,7 @@ class RelayServer:
         self._server: asyncio.base_events.Server | None = None
         self._ticker: asyncio.Task | None = None
         self._tick_wake: asyncio.Future | None = None  # the ticker's sleep; done: tick now
+        self._change_noted = False  # a _publish_change is scheduled
         self._last_control = time.monotonic()
         self._orphan_timeout = orphan_timeout_s
         self._leases = multicast.Leases()
@@ -259,7 +260,15 @@ class RelayServer:
                      for cam_id, streams in self.cameras.items() for stream, ch in streams.items())
 
     def _channel_changed(self) -> None:
-        """A channel's state or viewers changed: publish it, and tick soon when a pull just went live."""
+        """A channel's state or viewers changed: publish it (once for all changes in one turn of the loop: a
+        wall switching its layout adds and drops dozens of viewers at once), and tick soon when a pull just
+        went live."""
+        if not self._change_noted:
+            self._change_noted = True
+            asyncio.get_running_loop().call_soon(self._publish_change)
+
+    def _publish_change(self) -> None:
+        self._change_noted = False
         self._note_health()
         now = time.monotonic()
         if self._tick_wake is not None and not self._tick_wake.done() and \

@@ -1,5 +1,6 @@
 """The relay process end to end: a real gst RTSP server, a real relay, real HTTP viewers, libvlc."""
 import json
+import signal
 import time
 import urllib.error
 import urllib.request
@@ -113,6 +114,30 @@ def test_camera_lost_and_back_without_restarting_viewers(rtsp_clips, relay_facto
             viewer.wait_bytes(before_bytes + 100_000)  # the same HTTP connection carries the new pull
             vlc.wait_frames(before_frames + 25)  # and the same libvlc player decodes it
             assert relay.health("cam-02")["reconnects"] >= 1
+    finally:
+        server.stop()
+
+
+def test_a_camera_that_goes_silent_is_lost_while_its_pull_runs_and_live_when_it_sends_again(
+        rtsp_clips, relay_factory, tmp_path):
+    """The RTSP server frozen (SIGSTOP): the connection stays open and nothing comes, so ffmpeg does not end;
+    the pump finds the pipe quiet and the camera is lost ("no_data"). Thawed, the same pull goes on."""
+    server = RtspServer(rtsp_clips, port=free_port(), log=tmp_path / "rtsp.log").start()
+    try:
+        relay = relay_factory([{"id": "cam-03", "url": server.url("cam-03")}], settings={"linger_s": 60})
+        with TsClient(relay.play_url("cam-03"), keep=0) as viewer:
+            relay.wait_state("cam-03", "live")
+            pulls = relay.health("cam-03")["pulls"]
+            server.proc.send_signal(signal.SIGSTOP)
+            try:
+                lost = relay.wait_state("cam-03", "lost", timeout=10)
+            finally:
+                server.proc.send_signal(signal.SIGCONT)
+            assert lost["error_code"] == "no_data" and "no data from the camera" in lost["error"]
+            before = viewer.bytes
+            relay.wait_state("cam-03", "live", timeout=30)
+            viewer.wait_bytes(before + 100_000)
+            assert relay.health("cam-03")["pulls"] == pulls  # the same ffmpeg: it was never restarted
     finally:
         server.stop()
 
