@@ -11,8 +11,8 @@ camera at 25 frames/s goes out without delay). The relay so adds at most ``inter
 under load. ffmpeg never waits: the pipes are grown to 1 MiB.
 
 The pump also tells a pipe that went quiet (no data for ``quiet_after`` seconds, checked every
-``QUIET_CHECK_S``): it knows when each pipe was last read at no cost per chunk, so the event loop need not wake
-a few times a second to look for a camera that stopped sending.
+``QUIET_CHECK_S``): it notes when it last read each pipe (one dict store per pipe read), so the event loop need
+not wake a few times a second to look for a camera that stopped sending.
 
 Handlers run in the pump's thread with ``LOCK`` held; the event loop takes ``LOCK`` around anything it
 shares with them (a channel's viewers, its GOP cache), and must never call asyncio from a handler except
