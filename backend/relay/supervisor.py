@@ -230,7 +230,8 @@ class RelaySupervisor:
             try:
                 await self._publish(health)
                 if time.monotonic() - last_sync >= self.SYNC_S or (instance and instance != self._instance):
-                    last_sync = time.monotonic()  # a new relay (restarted by hand) is configured at once
+                    last_sync = time.monotonic()  # another instance: configured at once (a new relay has a
+                    # new secret, so the failure → restart/adopt path mostly meets it first)
                     await self._sync(instance=instance)
                     if views is None:
                         await self._audit_views()
