@@ -299,10 +299,13 @@ class Channel:
     def _on_quiet(self, rfd: int) -> None:
         """On the event loop: the pump found this pull's pipe without data for ``lost_after_s``: the camera
         stopped sending (the pump looks 4 times a second, so "lost" comes within ``lost_after_s`` + 0.25 s)."""
-        if rfd != self._rfd or self.state != "live":
-            return
-        seen = pumps.shared().last_read(rfd) or self._last_data
-        self._set_state("lost", "no_data", f"no data from the camera for {time.monotonic() - seen:.1f} s")
+        if rfd == self._rfd:
+            self._mark_silent(pumps.shared().last_read(rfd) or self._last_data)
+
+    def _mark_silent(self, seen: float) -> None:
+        """A live pull that has given no data since ``seen`` (monotonic) is lost."""
+        if self.state == "live":
+            self._set_state("lost", "no_data", f"no data from the camera for {time.monotonic() - seen:.1f} s")
 
     def _on_first_data(self, data: bytes) -> None:
         """Until the first keyframe: scan each chunk; start every pull (and so every viewer's stream) on a
@@ -386,7 +389,8 @@ class Channel:
     def tick(self, now: float) -> bool:
         """Scan the chunks sent since the last tick (GOP cache, rates), check timeouts; True when the linger
         time after the last viewer is over. The scan costs per chunk, not per call, and fewer, larger calls
-        copy less; a camera that stops sending is found by the pump (``_on_quiet``), not here."""
+        copy less. A camera that stops sending is found by the pump (``_on_quiet``) within 0.25 s of
+        ``lost_after_s``; the check here only backs it up."""
         with pumps.LOCK:
             self._flush()
             seen = pumps.shared().last_read(self._rfd) if self._rfd >= 0 else None
@@ -403,7 +407,7 @@ class Channel:
         if running and self._proc is not None:
             silent = now - self._last_data
             if self.state == "live" and silent > self.settings.lost_after_s:
-                self._set_state("lost", "no_data", f"no data from the camera for {silent:.1f} s")
+                self._mark_silent(self._last_data)
             elif self.state == "connecting" and now - self._started > self.settings.connect_timeout_s:
                 self._set_state("lost", "timeout", "the camera did not start sending")
             if silent > self.settings.restart_stalled_s and self.state == "lost":

@@ -148,7 +148,7 @@ class Pump:
         for fd, seen in self._seen.items():
             if seen < limit and fd not in self._quiet:
                 self._quiet.add(fd)
-                on_quiet = self._handlers[fd][2] if fd in self._handlers else None
+                on_quiet = self._handlers[fd][2]  # add/remove keep _seen's fds among the handlers
                 if on_quiet is not None:
                     try:
                         on_quiet()

@@ -130,7 +130,7 @@ class RelayServer:
                 timer.cancel()
             now = time.monotonic()
             self._leases.expire(self.cameras, now)
-            channels = [ch for streams in self.cameras.values() for ch in streams.values()]
+            channels = list(self._channels())
             wait = STARTING_TICK_S if any(ch.starting(now) for ch in channels) else TICK_S
             with pumps.LOCK:  # one hand-over with the pump's thread for all cameras
                 idle = [ch for ch in channels if ch.tick(now)]
@@ -140,7 +140,7 @@ class RelayServer:
                 await ch.stop()
             self._note_health()
             if self._orphan_timeout and now - self._last_control > self._orphan_timeout and \
-                    not any(ch.viewers for s in self.cameras.values() for ch in s.values()):
+                    not any(ch.viewers for ch in self._channels()):
                 log.warning("no backend for %.0f s and no viewers: exiting", self._orphan_timeout)
                 asyncio.get_running_loop().call_soon(self.stopped.set)
 
@@ -272,8 +272,12 @@ class RelayServer:
         self._note_health()
         now = time.monotonic()
         if self._tick_wake is not None and not self._tick_wake.done() and \
-                any(ch.starting(now) for streams in self.cameras.values() for ch in streams.values()):
+                any(ch.starting(now) for ch in self._channels()):
             self._tick_wake.set_result(None)
+
+    def _channels(self):
+        """Every camera's channels (main, and sub where configured)."""
+        return (ch for streams in self.cameras.values() for ch in streams.values())
 
     def _note_health(self) -> None:
         sig = self._health_signature()
