@@ -67,7 +67,7 @@ class TokenBook:
                         await self._pushed.wait()
                         user = self._tokens.get(digest)
             except TimeoutError:
-                pass
+                user = self._tokens.get(digest)  # a push that came as the wait ended still counts
             finally:
                 self._waiters -= 1
         return user
