@@ -10,10 +10,11 @@ runs beside each relay too. Every round measures both relays over the same windo
 process (all its threads, ns from /proc/<pid>/task/*/schedstat; its ffmpeg pulls are not counted: they are
 the same command lines) and of its busiest thread (the pump), in % of one core.
 
-The two relays are not started at the same moment, and that alone makes a difference: two identical relays
-(``--b`` this checkout) differed by +0.01..+0.04 % of a core on 2026-11-26, the second one higher. So a
-change worth keeping shows up in both orders: run it once as is and once with ``--swap``, and compare with an
-A/A run of the same length. Differences under ~0.03 % of a core are noise on this machine.
+The two relays are not started at the same moment, and the order can matter: in earlier A/B scripts, two
+identical relays differed by +0.01..+0.04 % of a core, the one started second higher. This script's A/A
+run (``--b`` this checkout, 6 rounds, 2026-11-26) gave rounds from −0.06 to +0.01, mean −0.013. So a change
+worth keeping shows up in both orders: run it once as is and once with ``--swap``, and compare with an A/A
+run of the same length. Differences under ~0.03 % of a core are noise on this machine.
 """
 from __future__ import annotations
 
