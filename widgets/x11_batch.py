@@ -33,7 +33,7 @@ from PySide6.QtGui import QGuiApplication
 
 log = logging.getLogger(__name__)
 
-CW_BACK_PIXMAP = 0x1
+CW_BACK_PIXEL = 0x2
 CONFIG_X, CONFIG_Y, CONFIG_W, CONFIG_H = 0x1, 0x2, 0x4, 0x8
 MAP_STATES = ("unmapped", "unviewable", "viewable")
 
@@ -121,12 +121,16 @@ class Xcb:
         _XCB.xcb_discard_reply(self.conn, cookie.sequence)  # an error, if any, is dropped here
 
     def create_window(self, parent: int, x: int, y: int, w: int, h: int) -> int:
-        """An unmapped InputOutput child of ``parent``, depth and visual of the parent, no background
-        (moving it keeps its pixels; nothing is cleared before libvlc draws)."""
+        """An unmapped InputOutput child of ``parent``, depth and visual of the parent, with a black
+        background. libvlc draws the picture in a window of its own, the picture's size, inside this one: the
+        bars around the picture are this window. The X server clears to the background what becomes visible
+        in it, as when the picture's window shrinks or moves because the tile changed shape. With no
+        background ("None") those pixels stayed as they were: a stale, larger frame in the bars
+        (tests/widgets/test_video_tile.py, the bars test)."""
         xid = _XCB.xcb_generate_id(self.conn)
-        values = (ctypes.c_uint32 * 1)(0)  # back pixmap None
+        values = (ctypes.c_uint32 * 1)(0)  # pixel 0: black in the TrueColor visuals Qt's windows use
         self._done(_XCB.xcb_create_window_checked(self.conn, 0, xid, parent, x, y, max(1, w), max(1, h), 0, 1, 0,
-                                                  CW_BACK_PIXMAP, values))
+                                                  CW_BACK_PIXEL, values))
         return xid
 
     def configure(self, xid: int, x: int, y: int, w: int, h: int) -> None:

@@ -135,3 +135,32 @@ def test_the_picture_on_screen_has_an_even_width_whatever_the_tile_size(qtbot, t
         assert surface.width() % 2 == 0
         assert fit > surface.width() or fit % 2 == 0, (height, surface.size(), fit)
     assert odd, "no tile height here gives an odd width by itself: the test proves nothing"
+
+
+def test_the_bars_beside_the_picture_stay_black_when_the_tile_changes_shape(qtbot, tile, live_ts, tmp_path):
+    """libvlc draws the picture in a window of its own, the picture's size, inside ours; the bars around it
+    are our window. A tile that changes shape (a scene switch, a resized wall window) moves the picture: the
+    pixels it left behind in what is now a bar must not stay on screen (seen on the wall: a stale, larger
+    copy of the first frame peeking out above the live one)."""
+    tile.play(live_ts.url)
+    qtbot.waitUntil(lambda: tile.state == "playing", timeout=30_000)
+    qtbot.waitUntil(lambda: _has_test_pattern_colours(grab(tile.surface)), timeout=30_000)
+    tile.resize(400, 640)  # 640x360 in a tall tile: width-bound, bars above and below
+    qtbot.waitUntil(lambda: tile.surface.height() > 500, timeout=5_000)
+    surface = tile.surface
+    vw, vh, sar_num, sar_den = tile.player.video_geometry()
+    picture_h = surface.width() * vh * sar_den // (vw * sar_num)
+    bar = (surface.height() - picture_h) // 2
+    assert bar > 100, (surface.size(), picture_h)
+
+    def bars_black_and_picture_shown() -> bool:
+        image = grab(surface)
+        top, bottom = image[: bar - 4], image[surface.height() - bar + 4:]
+        return _has_test_pattern_colours(image[bar + 4: surface.height() - bar - 4]) and \
+            top.max() < 30 and bottom.max() < 30
+
+    try:
+        qtbot.waitUntil(bars_black_and_picture_shown, timeout=10_000)
+    except qtbot.TimeoutError:
+        save(grab(surface), tmp_path / "bars.png")
+        pytest.fail(f"the bars beside the picture are not black (what the screen shows: {tmp_path / 'bars.png'})")
