@@ -29,7 +29,6 @@ from pathlib import Path
 from common import ROOT
 
 import bench_relay as B
-import tests.helpers.rtsp as rtsp_helpers
 from tests.helpers.rtsp import RelayProc, RtspServer
 
 
@@ -42,16 +41,6 @@ def thread_cpu_ns(pid: int) -> dict[str, int]:
         except OSError:  # a thread that just ended
             pass
     return out
-
-
-def start_relay(name: str, root: Path, cams: list[dict], settings: dict) -> RelayProc:
-    """A relay from ``root`` (its own checkout: RelayProc runs ``python -m backend.relay`` there)."""
-    saved = rtsp_helpers.ROOT
-    rtsp_helpers.ROOT = root
-    try:
-        return RelayProc(B.WORK / f"relay-ab-{name}", cams, token="bench", settings=settings).start()
-    finally:
-        rtsp_helpers.ROOT = saved
 
 
 def main() -> int:
@@ -75,7 +64,8 @@ def main() -> int:
         cams = [{"id": f"b{i:02d}", "url": rtsp.url(f"b{i:02d}")} for i in range(1, B.CAMERAS + 1)]
         relays, viewers = {}, []
         for name in order:
-            relays[name] = stack.enter_context(start_relay(name, roots[name], cams, settings[name]))
+            relays[name] = stack.enter_context(RelayProc(B.WORK / f"relay-ab-{name}", cams, token="bench",
+                                                         settings=settings[name], root=roots[name]))
         for name in order:
             viewers.append(B.viewer_process(relays[name], [c["id"] for c in cams]))
             stack.callback(viewers[-1].kill)

@@ -131,7 +131,7 @@ class RelayServer:
             now = time.monotonic()
             self._leases.expire(self.cameras, now)
             channels = list(self._channels())
-            wait = STARTING_TICK_S if any(ch.starting(now) for ch in channels) else TICK_S
+            wait = STARTING_TICK_S if self._starting(now) else TICK_S
             with pumps.LOCK:  # one hand-over with the pump's thread for all cameras
                 idle = [ch for ch in channels if ch.tick(now)]
             for ch in idle:
@@ -271,13 +271,16 @@ class RelayServer:
         self._change_noted = False
         self._note_health()
         now = time.monotonic()
-        if self._tick_wake is not None and not self._tick_wake.done() and \
-                any(ch.starting(now) for ch in self._channels()):
+        if self._tick_wake is not None and not self._tick_wake.done() and self._starting(now):
             self._tick_wake.set_result(None)
 
     def _channels(self):
         """Every camera's channels (main, and sub where configured)."""
         return (ch for streams in self.cameras.values() for ch in streams.values())
+
+    def _starting(self, now: float) -> bool:
+        """A pull is in its first seconds: the tick runs every STARTING_TICK_S, so its rates are known soon."""
+        return any(ch.starting(now) for ch in self._channels())
 
     def _note_health(self) -> None:
         sig = self._health_signature()

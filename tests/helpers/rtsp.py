@@ -68,9 +68,9 @@ def test_clips(cameras: int = 4, out: Path = CLIPS_DIR) -> Path:
 test_clips.__test__ = False  # not a test, despite the name
 
 
-def _env() -> dict[str, str]:
+def _env(root: Path = ROOT) -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = str(root) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -139,8 +139,9 @@ class RelayProc:
     """
 
     def __init__(self, state_dir: Path, cameras: Iterable[dict], token: str = "test-token", user: str = "tester",
-                 settings: dict | None = None, extra_args: Iterable[str] = ()):
+                 settings: dict | None = None, extra_args: Iterable[str] = (), root: Path = ROOT):
         self.state_dir = Path(state_dir)
+        self.root = Path(root)  # the checkout whose backend.relay runs (bench/relay_ab.py: another one)
         self.cameras, self.token, self.user = list(cameras), token, user
         self.settings = dict(settings or {})
         self.extra_args = list(extra_args)
@@ -162,7 +163,7 @@ class RelayProc:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "backend.relay", "--host", "127.0.0.1", "--port", str(self.port),
                  "--state-dir", str(self.state_dir), "--config", str(config), *self.extra_args],
-                cwd=ROOT, env=_env(), stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+                cwd=self.root, env=_env(self.root), stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
