@@ -45,6 +45,7 @@ def _modules() -> list[Any]:
 # Which dock a side shows first when several share it (by objectName); the others are tabs behind it.
 FRONT_DOCKS = ("mapDock", "leaderView", "incidentDesk")
 MAX_DOCK_MIN_WIDTH = 560
+MAX_DOCK_MIN_HEIGHT = 320  # a bottom dock must leave the console's alert list ~12 rows at 1080 lines
 WIDE_DOCKS = ("leaderView",)  # these take half the window's width rather than a third
 
 
@@ -65,13 +66,15 @@ def install(window: Any, store: Any, hook: str) -> None:
 def arrange_docks(window: Any) -> None:
     """Tabify the docks that share a side of ``window`` and raise the front one (FRONT_DOCKS).
 
-    A side dock wider than MAX_DOCK_MIN_WIDTH at its minimum scrolls instead, so the console keeps
-    fitting a 1920-pixel screen whatever the features put into their docks."""
+    A side dock wider than MAX_DOCK_MIN_WIDTH at its minimum scrolls instead, and so does a bottom (or top)
+    dock taller than MAX_DOCK_MIN_HEIGHT, so the console keeps fitting a 1920×1080 screen, its own lists
+    legible, whatever the features put into their docks."""
     from PySide6.QtCore import Qt, QTimer
     from PySide6.QtWidgets import QDockWidget, QFrame, QScrollArea
 
     if not hasattr(window, "dockWidgetArea"):
         return
+    size = window.size()
     by_area: dict[Any, list] = {}
     for dock in window.findChildren(QDockWidget):
         if dock.parent() is window and not dock.isFloating():
@@ -80,8 +83,10 @@ def arrange_docks(window: Any) -> None:
     for area, docks in by_area.items():
         for dock in docks:
             inner = dock.widget()
-            if (area in sides and inner is not None and not isinstance(inner, QScrollArea)
-                    and inner.minimumSizeHint().width() > MAX_DOCK_MIN_WIDTH):
+            if inner is None or isinstance(inner, QScrollArea):
+                continue
+            least = inner.minimumSizeHint()
+            if (least.width() > MAX_DOCK_MIN_WIDTH) if area in sides else (least.height() > MAX_DOCK_MIN_HEIGHT):
                 scroll = QScrollArea(dock)
                 scroll.setFrameShape(QFrame.Shape.NoFrame)
                 scroll.setWidgetResizable(True)
@@ -102,6 +107,13 @@ def arrange_docks(window: Any) -> None:
                                                          Qt.Orientation.Vertical))
         resize()
         QTimer.singleShot(0, window, resize)
+    # While a side's docks were still stacked, before the tabs, the window's layout asked for their summed
+    # heights and the window grew to that: the console to 1301 px, its status bar below the edge of a
+    # 1080-line screen. In tabs they need much less, so the window goes back to the size it had.
+    layout = window.layout()
+    if layout is not None:
+        layout.activate()
+    window.resize(size.expandedTo(window.minimumSizeHint()))
 
 
 def make_wall_cell(cell: Any, store: Any) -> Any:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtWidgets import QDockWidget
 
 from app.console_window import ConsoleWindow, IncidentDialog
 from tests.app.conftest import demo_state
@@ -219,3 +220,24 @@ def test_keyboard_acknowledge_with_ctrl_k_and_space(console, store, qtbot):
     with qtbot.waitSignal(store.command_requested, timeout=2000) as sent:
         qtbot.keyClick(view, Qt.Key.Key_Space)
     assert sent.args == ["alert.ack", {"id": target.id}]
+
+
+def test_the_console_with_every_feature_fits_a_1080_line_screen(qtbot, store, feed):
+    """Every feature's docks in place, as the app opens it: on a 1920×1080 screen the whole window shows,
+    status bar included. The side docks are put in tabs after they were added; stacked, they had made the
+    window 1301 px tall, and it stayed so, its status bar below the screen's edge."""
+    from app import features
+
+    feed.auth()
+    feed.snapshot(**demo_state(alerts=12, seed=5))
+    window = ConsoleWindow(store, LAYOUTS)
+    qtbot.addWidget(window)
+    features.install(window, store, "install_console")
+    assert window.findChild(QDockWidget, "mapDock") is not None  # the features are there
+    window.resize(1920, 1080)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.height() == 1080
+    bar = window.statusBar()
+    assert bar.isVisible() and bar.geometry().bottom() < window.height()
+    window.close()
