@@ -119,6 +119,7 @@ class IncidentDesk(QWidget):
             title.setObjectName("panelTitle")
             title.setAlignment(Qt.AlignmentFlag.AlignCenter)
             lst = QListWidget()
+            lst.setObjectName("incidentBoard")  # each incident a card of its own (dark.qss)
             lst.setWordWrap(True)
             lst.currentItemChanged.connect(self._board_selected)
             lay.addWidget(title)
