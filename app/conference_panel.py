@@ -201,20 +201,22 @@ class ConferencePanel(QWidget):
         super().closeEvent(event)
 
 
-def _install(window: QMainWindow, store: Any) -> None:
+def _install(window: QMainWindow, store: Any, area: Qt.DockWidgetArea) -> None:
     panel = ConferencePanel(store, window)
     dock = QDockWidget(translate("ConferencePanel", "Conference"), window)
     dock.setObjectName("conferencePanel")
     dock.setWidget(panel)
-    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+    window.addDockWidget(area, dock)
     for act in panel.actions.values():
         window.addAction(act)  # the shortcuts work wherever the focus is in the window
     window.conference_panel = panel
 
 
 def install_console(window: QMainWindow, store: Any) -> None:
-    _install(window, store)
+    _install(window, store, Qt.DockWidgetArea.BottomDockWidgetArea)  # a tab beside the incident desk
 
 
 def install_consultation(window: QMainWindow, store: Any) -> None:
-    _install(window, store)
+    # a tab behind the leader's view, the full height of the screen: below it, it took the leader's view a
+    # third of its height
+    _install(window, store, Qt.DockWidgetArea.RightDockWidgetArea)

@@ -66,7 +66,7 @@ class DomainTile(QFrame):
         self.title.setObjectName("panelTitle")
         self.value = QLabel("0")
         self.value.setStyleSheet("font-size: 34px; font-weight: bold;")
-        self.sub = QLabel()
+        self.sub = QLabel()  # two short lines: five tiles side by side in half a screen
         box = QVBoxLayout(self)
         for w in (self.title, self.value, self.sub):
             box.addWidget(w)
@@ -74,7 +74,7 @@ class DomainTile(QFrame):
     def show_kpi(self, kpi: lm.DomainKpi) -> None:
         self.value.setText(str(kpi.active))
         self.value.setStyleSheet(f"font-size: 34px; font-weight: bold; color: {'#ff7043' if kpi.serious else '#e8eef2'};")
-        self.sub.setText(translate("LeaderView", "red/orange %1 · unacknowledged %2").replace("%1", str(kpi.serious))
+        self.sub.setText(translate("LeaderView", "red/orange %1\nunacknowledged %2").replace("%1", str(kpi.serious))
                          .replace("%2", str(kpi.unacked)))
 
 
@@ -132,12 +132,13 @@ class LeaderView(QWidget):
         consult = QGridLayout()
         consult.addWidget(self._title(translate("LeaderView", "Open incidents by grade and cycle")), 0, 0)
         consult.addWidget(self.grade_table, 1, 0)
-        row = QHBoxLayout()
-        row.addWidget(self.incident_box, 1)
-        for a in (self.consult_action, self.decision_action, self.minutes_action, self.end_action):
-            row.addWidget(self._button(a))
+        row = QGridLayout()  # the incident on a line of its own, its actions two by two below: half a screen
+        for i, a in enumerate((self.consult_action, self.decision_action, self.minutes_action, self.end_action)):
+            row.addWidget(self._button(a), i // 2, i % 2)
+        row.setColumnStretch(2, 1)
         consult.addWidget(self._title(translate("LeaderView", "Consultation and decision log")), 0, 1)
         right = QVBoxLayout()
+        right.addWidget(self.incident_box)
         right.addLayout(row)
         right.addWidget(self.consultation_label)
         right.addWidget(self.decision_table, 1)

@@ -2032,8 +2032,10 @@
     <name>LeaderView</name>
     <message>
         <location filename="../../app/leader_view.py" line="+77" />
-        <source>red/orange %1 · unacknowledged %2</source>
-        <translation>红色/橙色 %1 · 未确认 %2</translation>
+        <source>red/orange %1
+unacknowledged %2</source>
+        <translation>红色/橙色 %1
+未确认 %2</translation>
     </message>
     <message>
         <location line="+24" />

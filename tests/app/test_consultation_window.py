@@ -112,3 +112,30 @@ def test_wall_cells_render_the_store(qtbot, store, feed):
     assert isinstance(cells[3].content, MapPanel) and not isinstance(cells[3].content, MapCell)
     cells[3].resize(400, 300)
     assert not cells[3].grab().isNull()
+
+
+def test_the_leaders_view_shows_whole_beside_the_counts_on_a_1080_line_screen(qtbot, store, feed):
+    """The consultation window as the app opens it, every feature installed, on a 1920×1080 screen: the
+    leader's view needs no scroll bar, and the conference panel is a tab behind it, not a strip below that
+    took a third of its height."""
+    from PySide6.QtWidgets import QDockWidget, QScrollArea
+
+    from app import features
+
+    feed.auth(user="zhao", role="leader")
+    feed.snapshot(**demo_state(alerts=60, seed=11))
+    store._on_state("online")
+    window = ConsultationWindow(store)
+    qtbot.addWidget(window)
+    features.install(window, store, "install_consultation")
+    window.resize(1920, 1080)
+    window.show()
+    qtbot.waitExposed(window)
+    view, conference = (window.findChild(QDockWidget, name) for name in ("leaderView", "conferencePanel"))
+    qtbot.wait(100)  # the docks get their share of the width after a turn of the event loop
+    assert window.height() == 1080
+    assert conference in window.tabifiedDockWidgets(view)
+    area = view.widget()
+    if isinstance(area, QScrollArea):
+        assert not area.horizontalScrollBar().isVisible() and not area.verticalScrollBar().isVisible()
+    window.close()
