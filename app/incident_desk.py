@@ -121,6 +121,7 @@ class IncidentDesk(QWidget):
             lst = QListWidget()
             lst.setObjectName("incidentBoard")  # each incident a card of its own (dark.qss)
             lst.setWordWrap(True)
+            lst.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # cards wrap to the column
             lst.currentItemChanged.connect(self._board_selected)
             lay.addWidget(title)
             lay.addWidget(lst, 1)
