@@ -32,8 +32,10 @@ class IncidentTableModel(RecordTableModel):
         return [self.tr("Grade"), self.tr("Time"), self.tr("Incident"), self.tr("Category"), self.tr("Stage")]
 
     def stage_name(self, stage: str) -> str:
-        names = {"intake": self.tr("Intake"), "verify": self.tr("Verifying"), "dispatch": self.tr("Dispatching"),
-                 "response": self.tr("Responding"), "recovery": self.tr("Recovery"), "closed": self.tr("Closed")}
+        """The loop's stage names (the desk's board says the same), "Intake" before it, and the names of
+        stages older records may carry."""
+        names = {"intake": self.tr("Intake"), "verify": self.tr("Verifying"), "response": self.tr("Responding"),
+                 "recovery": self.tr("Recovery"), "closed": self.tr("Closed")}
         return names.get(stage) or loop_stage_name(stage)
 
     def cell(self, incident: Incident, column: int, role: int) -> Any:

@@ -1990,11 +1990,6 @@
         <translation>核实</translation>
     </message>
     <message>
-        <location line="+0" />
-        <source>Dispatching</source>
-        <translation>调度</translation>
-    </message>
-    <message>
         <location line="+1" />
         <source>Responding</source>
         <translation>处置</translation>

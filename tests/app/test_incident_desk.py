@@ -145,6 +145,12 @@ def test_installed_on_the_console_follows_the_incident_list(qtbot, store, feed):
     target = window.incident_list.incident_model.record(1)
     window.incident_list.setCurrentIndex(window.incident_list.incident_model.index(1, 0))
     assert window.incident_desk.current_id == target.id
+    # the list names each incident's stage as the board's column does (it said "Dispatching" for "Dispatch")
+    model, desk = window.incident_list.incident_model, window.incident_desk
+    for stage in STAGES[:4]:
+        feed.event("incidents", {**model.record(0).to_dict(), "stage": stage})
+        qtbot.waitUntil(lambda s=stage: model.record(0).stage == s, timeout=3000)
+        assert desk.column_titles[stage].text().startswith(model.data(model.index(0, 4)) + " (")
     window.close()
 
 
