@@ -1,4 +1,5 @@
-"""Render docs/console.png and docs/consultation.png offscreen from realistic demo state (no hub needed).
+"""Render docs/console.png, docs/incident-desk.png and docs/consultation.png offscreen from realistic demo state (no hub needed), with
+every feature installed as the app does (map, incident desk, dispatch, wall control …).
 
     .venv/bin/python docs/make_screenshots.py [--lang zh_CN|en]
 """
@@ -15,6 +16,29 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+def with_the_loop_under_way(state: dict, now: float | None = None) -> dict:
+    """The demo incidents spread over the loop's stages, the first with three tasks, one of them supervised
+    (督办) and overdue: what a desk looks like an hour into a shift."""
+    from widgets.stage_bar import STAGES
+
+    now = time.time() if now is None else now
+    for n, inc in enumerate(state["incidents"]):
+        k = n % 4 + 1
+        inc.update(stage=STAGES[k - 1], cycle="small", source="alert",
+                   stages=[{"stage": s, "at": inc["created"] + 60 * i, "by": "wang", "note": ""}
+                           for i, s in enumerate(STAGES[:k])])
+    first = state["incidents"][0]["id"]
+    state["tasks"] = [
+        {"id": "T-1", "incident": first, "department": "消防救援大队", "unit": "消防一中队", "title": "现场救援",
+         "due": now - 600, "status": "in_progress", "created": now - 1800, "supervised": True,
+         "history": [{"status": "supervise", "at": now - 300, "by": "system", "note": ""}]},
+        {"id": "T-2", "incident": first, "department": "交通运输局", "unit": "", "title": "道路管制与绕行引导",
+         "due": now + 1200, "status": "accepted", "created": now - 1500, "supervised": False, "history": []},
+        {"id": "T-3", "incident": first, "department": "卫生健康局", "unit": "", "title": "伤员转运",
+         "due": now - 60, "status": "assigned", "created": now - 1400, "supervised": False, "history": []}]
+    return state
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--lang", default="zh_CN")
@@ -23,7 +47,9 @@ def main() -> int:
     from PySide6.QtCore import QLocale
     from PySide6.QtWidgets import QApplication
 
+    from app import features
     from app.console_window import ConsoleWindow
+    from app.incident_desk import IncidentDesk
     from app.consultation_window import ConsultationWindow
     from app.i18n import install_translators
     from app.theme import apply_theme
@@ -38,9 +64,10 @@ def main() -> int:
     store = ClientStore()
     feed = Feed(store)
     feed.auth(user="王建国")
-    feed.snapshot(**demo_state(alerts=60, seed=11))
+    feed.snapshot(**with_the_loop_under_way(demo_state(alerts=60, seed=11)))
     store._on_state("online")  # as if connected: the status bar shows the online state
     console = ConsoleWindow(store, ROOT / "layouts")
+    features.install(console, store, "install_console")
     console.resize(1920, 1080)
     console.show()
     console.alert_list.selectRow(1)
@@ -51,14 +78,25 @@ def main() -> int:
         time.sleep(0.02)
     args.out.mkdir(exist_ok=True)
     console.grab().save(str(args.out / "console.png"))
+    desk = IncidentDesk(store)  # the incident desk on its own, larger, the incident with tasks chosen
+    desk.resize(1880, 620)
+    desk.show()
+    desk.select(store.incidents()[0].id)
+    desk.tabs.setCurrentIndex(0)
+    for _ in range(10):
+        app.processEvents()
+        time.sleep(0.02)
+    desk.grab().save(str(args.out / "incident-desk.png"))
+    desk.shutdown()
     leader = ConsultationWindow(store)
+    features.install(leader, store, "install_consultation")
     leader.resize(1920, 1080)
     leader.show()
     for _ in range(20):
         app.processEvents()
         time.sleep(0.02)
     leader.grab().save(str(args.out / "consultation.png"))
-    print(f"wrote {args.out / 'console.png'} and {args.out / 'consultation.png'}")
+    print(f"wrote console.png, incident-desk.png and consultation.png in {args.out}")
     console.close()
     leader.close()
     return 0
