@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QPixmap, QPolygonF
 
-from backend_client.geo import TILE_SIZE, tiles_covering
+from backend_client.geo import TILE_SIZE, from_unit, tiles_covering, to_unit
 from widgets.map_layers import LAYER_NAMES
 
 DIM = QColor(4, 10, 18, 120)  # darkens bright OSM tiles for the dark control room
@@ -59,15 +59,66 @@ def paint_tiles(view: Any, p: QPainter, w: int, h: int) -> None:
     rect = (view._cx - w / 2 / size, view._cy - h / 2 / size, view._cx + w / 2 / size, view._cy + h / 2 / size)
     p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
     ox, oy = w / 2 - view._cx * size, h / 2 - view._cy * size
+    faded = 1.0
     for index in range(len(view.providers)):
         for x, y in tiles_covering(rect, tz):
             got = view.tile_pixmap(index, tz, x, y)
             if got is None:
                 continue
             pm, src = got
+            opacity = overzoom_opacity(pm.width() / max(src.width(), 1e-9))
+            faded = min(faded, opacity)
+            p.setOpacity(opacity)
             # +0.5 px overlap hides hairline seams between scaled tiles
             p.drawPixmap(QRectF(ox + x * side, oy + y * side, side + 0.5, side + 0.5), pm, src)
+    p.setOpacity(1.0)
     p.fillRect(0, 0, w, h, DIM)
+    view.base_opacity = faded
+    if faded < 1.0:
+        paint_graticule(view, p, w, h)
+
+
+def overzoom_opacity(magnified: float) -> float:
+    """How opaque to draw a tile shown ``magnified`` times (an ancestor's piece, over-zoom). Up to 4× it
+    still shows the land; beyond, it is a blur of colour patches that say nothing at that scale (the offline
+    base map stops at zoom 6: at a city's zoom 13 its pixels are 128 times larger) and light the dark room,
+    so it fades out over the next three levels to a trace, and a graticule gives the scale instead."""
+    levels = math.log2(max(magnified, 1.0))
+    return 1.0 if levels <= 2 else max(0.12, 1.0 - 0.3 * (levels - 2))
+
+
+GRATICULE_STEPS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)  # degrees
+GRATICULE_PX = 140  # lines at least this far apart
+
+
+def paint_graticule(view: Any, p: QPainter, w: int, h: int) -> None:
+    """Faint lines of longitude and latitude at a round step, labelled in degrees at the edges."""
+    size = TILE_SIZE * 2.0 ** view.zoom
+    deg_px = size / 360.0  # horizontal pixels per degree of longitude (latitude: about as many, here)
+    step = next((s for s in GRATICULE_STEPS if s * deg_px >= GRATICULE_PX), GRATICULE_STEPS[-1])
+    west, north = from_unit(view._cx - w / 2 / size, view._cy - h / 2 / size)[::-1]
+    east, south = from_unit(view._cx + w / 2 / size, view._cy + h / 2 / size)[::-1]
+    digits = max(0, -int(math.floor(math.log10(step))))
+    font = QFont(p.font())
+    font.setPixelSize(14 if view.wall else 11)
+    p.setFont(font)
+    pen, text = QPen(QColor(120, 150, 180, 50), 1), QColor(120, 150, 180, 150)
+    lon = math.ceil(west / step) * step
+    while lon <= east:
+        x = _screen(view, to_unit(0.0, lon)[0], 0.0, w, h)[0]
+        p.setPen(pen)
+        p.drawLine(QPointF(x, 0), QPointF(x, h))
+        p.setPen(text)
+        p.drawText(QPointF(x + 3, 14), f"{lon:.{digits}f}°E")
+        lon += step
+    lat = math.ceil(south / step) * step
+    while lat <= north:
+        y = _screen(view, 0.0, to_unit(lat, 0.0)[1], w, h)[1]
+        p.setPen(pen)
+        p.drawLine(QPointF(0, y), QPointF(w, y))
+        p.setPen(text)
+        p.drawText(QPointF(3, y - 3), f"{lat:.{digits}f}°N")
+        lat += step
 
 
 def _screen(view: Any, ux, uy, w: int, h: int):

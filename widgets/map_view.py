@@ -94,6 +94,7 @@ class MapView(QWidget):
         self.highlight_keys: dict[str, set[str]] = {}
         self.selected: tuple[str, str] | None = None
         self.frames = 0
+        self.base_opacity = 1.0  # how opaque the last paint drew the most over-zoomed tile (map_paint)
         self.tile_requests = self.tile_hits = 0
         self.throttle = FrameThrottle(self.update, parent=self)
         self.setMinimumSize(120, 90)

@@ -1,8 +1,5 @@
 """The map widget rendered offscreen from a real ClientStore; the console feature's nearby panel against a real backend."""
-import asyncio
-
 import pytest
-from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
 
 from backend_client.map_resources import load_resources
@@ -165,3 +162,38 @@ def test_geojson_overlays_load_at_start_and_from_a_file(qtbot, tmp_path):
     assert panel.open_overlay(str(bad)) == 0
     assert "bad.geojson" in panel.message.text() and len(panel.view.layers.shapes) == len(shipped) + 1
     panel.shutdown()
+
+
+def test_an_over_zoomed_base_map_fades_and_a_graticule_gives_the_scale(view):
+    """The offline base map stops at zoom 6. At the city's zoom its one tile is magnified 2^8 times into
+    colour patches that say nothing and light a dark room: it fades, and faint lines of latitude and
+    longitude, labelled, give the scale. At zoom 6 the same tiles are drawn whole and need no lines."""
+    from widgets.map_layers import LAYER_NAMES
+    from widgets.map_paint import DIM, overzoom_opacity
+    from widgets.map_view import BACKGROUND
+
+    for name in LAYER_NAMES:
+        view.set_layer_visible(name, False)
+
+    def spread(img) -> float:  # how far the pixels stray from the background with the dimming over it
+        base = QColor(BACKGROUND)
+        a = DIM.alphaF()
+        ref = [c * (1 - a) + d * a for c, d in zip((base.red(), base.green(), base.blue()),
+                                                    (DIM.red(), DIM.green(), DIM.blue()))]
+        out = []
+        for x in range(20, img.width() - 20, 37):
+            for y in range(30, img.height() - 30, 29):
+                c = QColor(img.pixel(x, y))
+                out.append(max(abs(c.red() - ref[0]), abs(c.green() - ref[1]), abs(c.blue() - ref[2])))
+        return sorted(out)[len(out) // 2]
+
+    view.set_view(28.872, 120.046, 6.0)
+    whole = view.grab().toImage()
+    assert view.base_opacity == 1.0
+    view.set_view(28.872, 120.046, 14.0)
+    faded = view.grab().toImage()
+    assert view.base_opacity == overzoom_opacity(2 ** 8) < 0.2
+    assert spread(faded) < spread(whole) / 4  # the land shows at zoom 6 (~100 levels off); at 14 a trace (~15)
+    labels = [c for c in (QColor(faded.pixel(x, 8)) for x in range(faded.width())) if c.blue() > 90]
+    assert labels  # a longitude label along the top edge
+    assert overzoom_opacity(1) == overzoom_opacity(4) == 1.0 and overzoom_opacity(8) < 1.0
