@@ -1,4 +1,4 @@
-"""Render docs/console.png, docs/incident-desk.png and docs/consultation.png offscreen from realistic demo state (no hub needed), with
+"""Render docs/console.png, docs/map.png, docs/incident-desk.png and docs/consultation.png offscreen from realistic demo state (no hub needed), with
 every feature installed as the app does (map, incident desk, dispatch, wall control …).
 
     .venv/bin/python docs/make_screenshots.py [--lang zh_CN|en]
@@ -78,6 +78,27 @@ def main() -> int:
         time.sleep(0.02)
     args.out.mkdir(exist_ok=True)
     console.grab().save(str(args.out / "console.png"))
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QSplitter
+
+    from app.map_feature import MapPanel, NearbyPanel
+    panel = MapPanel(store)  # the console's map dock, larger: the resources near the first incident
+    nearby = NearbyPanel(store, panel.view, list(panel.view.layers.resources.values()))
+    split = QSplitter(Qt.Orientation.Vertical)
+    split.addWidget(panel)
+    split.addWidget(nearby)
+    split.setSizes([720, 240])
+    split.resize(1280, 960)
+    split.show()
+    first = store.incidents()[0]
+    nearby.radius.setValue(6.0)
+    nearby.set_incident(first.id)
+    panel.view.set_view(first.lat, first.lon, 12.6)
+    for _ in range(10):
+        app.processEvents()
+        time.sleep(0.02)
+    split.grab().save(str(args.out / "map.png"))
+    split.close()
     desk = IncidentDesk(store)  # the incident desk on its own, larger, the incident with tasks chosen
     desk.resize(1880, 620)
     desk.show()
@@ -96,7 +117,7 @@ def main() -> int:
         app.processEvents()
         time.sleep(0.02)
     leader.grab().save(str(args.out / "consultation.png"))
-    print(f"wrote console.png, incident-desk.png and consultation.png in {args.out}")
+    print(f"wrote console.png, map.png, incident-desk.png and consultation.png in {args.out}")
     console.close()
     leader.close()
     return 0
