@@ -241,3 +241,31 @@ def test_the_console_with_every_feature_fits_a_1080_line_screen(qtbot, store, fe
     bar = window.statusBar()
     assert bar.isVisible() and bar.geometry().bottom() < window.height()
     window.close()
+
+
+def test_a_narrow_incident_list_keeps_its_titles_legible(qtbot, store, feed):
+    """In the console's narrow incident panel the category, then the stage give way so that the title keeps
+    room for 8 characters (it was squeezed to one, "龙…", by the columns beside it); with room they return."""
+    from widgets.incident_list_view import IncidentListView, IncidentTableModel as M
+
+    feed.auth()
+    feed.snapshot(**demo_state(alerts=12, seed=5))
+    view = IncidentListView(store)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitUntil(lambda: view.incident_model.rowCount() > 0, timeout=3000)
+    eight = view.fontMetrics().horizontalAdvance("事") * 8
+    seen = []
+    for width in range(1200, 180, -20):  # narrower and narrower
+        view.resize(width, 300)
+        qtbot.waitUntil(lambda w=width: view.width() == w, timeout=2000)
+        hidden = frozenset(c for c in range(M.COLUMNS) if view.isColumnHidden(c))
+        assert hidden in ({M.COL_CATEGORY}, {M.COL_CATEGORY, M.COL_STAGE}, frozenset()), width
+        if hidden != {M.COL_CATEGORY, M.COL_STAGE}:  # while a column could still give way, the title has room
+            assert view.columnWidth(M.COL_TITLE) >= eight, width
+        if not seen or seen[-1] != hidden:
+            seen.append(hidden)
+    assert seen == [frozenset(), {M.COL_CATEGORY}, {M.COL_CATEGORY, M.COL_STAGE}]  # in that order
+    view.resize(1200, 300)
+    qtbot.waitUntil(lambda: not any(view.isColumnHidden(c) for c in range(M.COLUMNS)), timeout=2000)
+    view.shutdown()
