@@ -303,9 +303,44 @@ class StoreTableView(QTableView):
         self.horizontalHeader().setHighlightSections(False)
         self.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.swatch_delegate = SwatchDelegate(self)
+        self._legible: tuple[int, int, tuple[int, ...], int] | None = None
 
     def fit_rows(self) -> None:
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
+
+    def keep_legible(self, column: int, chars: int, give_way: tuple[int, ...], extra: int = 0) -> None:
+        """In a narrow view (a console dock) keep room for ``chars`` characters (and ``extra`` pixels) in
+        ``column``: the columns ``give_way`` are hidden, the first one first, while it lacks it, and come back
+        when there is room. Checked on every resize and when rows come or change."""
+        self._legible = (column, chars, give_way, extra)
+        model = self.model()
+        for signal in (model.rowsInserted, model.modelReset, model.dataChanged):
+            signal.connect(self.fit_narrow)
+        self.fit_narrow()
+
+    def fit_narrow(self, *_args) -> None:
+        if self._legible is None:
+            return
+        column, chars, give_way, extra = self._legible
+        header = self.horizontalHeader()
+
+        def width(col: int) -> int:
+            return max(self.sizeHintForColumn(col), header.sectionSizeHint(col))
+
+        room = self.viewport().width() - extra - self.fontMetrics().horizontalAdvance("事") * chars
+        room -= sum(width(c) for c in range(self.model().columnCount()) if c != column and c not in give_way)
+        shown = set()
+        for col in reversed(give_way):  # the last to give way is the first to keep its place
+            if room < width(col):
+                break
+            room -= width(col)
+            shown.add(col)
+        for col in give_way:
+            self.setColumnHidden(col, col not in shown)
+
+    def resizeEvent(self, event):  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self.fit_narrow()
 
     def selected_rows(self) -> list[int]:
         return sorted({i.row() for i in self.selectionModel().selectedRows()}) if self.selectionModel() else []

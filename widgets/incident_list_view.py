@@ -76,39 +76,14 @@ class IncidentListView(StoreTableView):
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(IncidentTableModel.COL_TITLE, QHeaderView.ResizeMode.Stretch)
-        self._compact = compact
         if compact:  # on the wall and the leader's screen: grade, time, title only
             self.setColumnHidden(IncidentTableModel.COL_CATEGORY, True)
             self.setColumnHidden(IncidentTableModel.COL_STAGE, True)
-        else:
-            for signal in (self.incident_model.rowsInserted, self.incident_model.modelReset,
-                           self.incident_model.dataChanged):
-                signal.connect(self.fit_columns)
+        else:  # a narrow console panel: the category, then the stage give way to 8 characters of the title
+            # (both are in the title's tooltip, and in the incident desk)
+            self.keep_legible(IncidentTableModel.COL_TITLE, 8,
+                              (IncidentTableModel.COL_CATEGORY, IncidentTableModel.COL_STAGE))
         self.fit_rows()
-
-    TITLE_CHARS = 8  # the title keeps room for this many characters; the category, then the stage give way
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
-        super().resizeEvent(event)
-        self.fit_columns()
-
-    def fit_columns(self, *_args: Any) -> None:
-        """In a narrow list (a console dock) the incident's title stays legible: the category column gives
-        way first, then the stage (both are in the title's tooltip, and in the incident desk). They come back
-        when there is room."""
-        if self._compact:
-            return
-        model, header = IncidentTableModel, self.horizontalHeader()
-
-        def width(col: int) -> int:
-            return max(self.sizeHintForColumn(col), header.sectionSizeHint(col))
-
-        room = self.viewport().width() - width(model.COL_GRADE) - width(model.COL_TIME)
-        room -= self.fontMetrics().horizontalAdvance("事") * self.TITLE_CHARS
-        stage = room >= width(model.COL_STAGE)
-        category = stage and room - width(model.COL_STAGE) >= width(model.COL_CATEGORY)
-        self.setColumnHidden(model.COL_STAGE, not stage)
-        self.setColumnHidden(model.COL_CATEGORY, not category)
 
     def current_incident(self) -> Incident | None:
         index = self.currentIndex()

@@ -243,29 +243,43 @@ def test_the_console_with_every_feature_fits_a_1080_line_screen(qtbot, store, fe
     window.close()
 
 
-def test_a_narrow_incident_list_keeps_its_titles_legible(qtbot, store, feed):
-    """In the console's narrow incident panel the category, then the stage give way so that the title keeps
-    room for 8 characters (it was squeezed to one, "龙…", by the columns beside it); with room they return."""
+def _narrower_and_narrower(qtbot, view, column: int, give_way: tuple[int, ...], room: int) -> list:
+    """Resize ``view`` from 1200 px down; returns the sets of hidden columns in the order they came, and checks
+    that ``column`` has ``room`` px while a column of ``give_way`` is still shown."""
+    seen = []
+    for width in range(1200, 160, -20):
+        view.resize(width, 300)
+        qtbot.waitUntil(lambda w=width: view.width() == w, timeout=2000)
+        hidden = frozenset(c for c in range(view.model().columnCount()) if view.isColumnHidden(c))
+        assert hidden <= set(give_way), width
+        if hidden != set(give_way):  # while a column could still give way, the kept one has its room
+            assert view.columnWidth(column) >= room, width
+        if not seen or seen[-1] != hidden:
+            seen.append(hidden)
+    view.resize(1200, 300)
+    qtbot.waitUntil(lambda: not any(view.isColumnHidden(c) for c in give_way), timeout=2000)
+    return seen
+
+
+def test_narrow_incident_and_camera_lists_keep_their_names_legible(qtbot, store, feed):
+    """In the console's narrow panels the incident list squeezed its titles to one character ("龙…") and
+    the camera list its names to the street ("江南街道 …", the same for three cameras): now the category,
+    then the stage, and the camera's state in words (its colour square stays) give way to 8 characters;
+    with room they come back."""
+    from widgets.camera_list_view import CameraListView, CameraTableModel as C
     from widgets.incident_list_view import IncidentListView, IncidentTableModel as M
 
     feed.auth()
     feed.snapshot(**demo_state(alerts=12, seed=5))
-    view = IncidentListView(store)
-    qtbot.addWidget(view)
-    view.show()
-    qtbot.waitUntil(lambda: view.incident_model.rowCount() > 0, timeout=3000)
-    eight = view.fontMetrics().horizontalAdvance("事") * 8
-    seen = []
-    for width in range(1200, 180, -20):  # narrower and narrower
-        view.resize(width, 300)
-        qtbot.waitUntil(lambda w=width: view.width() == w, timeout=2000)
-        hidden = frozenset(c for c in range(M.COLUMNS) if view.isColumnHidden(c))
-        assert hidden in ({M.COL_CATEGORY}, {M.COL_CATEGORY, M.COL_STAGE}, frozenset()), width
-        if hidden != {M.COL_CATEGORY, M.COL_STAGE}:  # while a column could still give way, the title has room
-            assert view.columnWidth(M.COL_TITLE) >= eight, width
-        if not seen or seen[-1] != hidden:
-            seen.append(hidden)
-    assert seen == [frozenset(), {M.COL_CATEGORY}, {M.COL_CATEGORY, M.COL_STAGE}]  # in that order
-    view.resize(1200, 300)
-    qtbot.waitUntil(lambda: not any(view.isColumnHidden(c) for c in range(M.COLUMNS)), timeout=2000)
-    view.shutdown()
+    incidents, cameras = IncidentListView(store), CameraListView(store)
+    for view in (incidents, cameras):
+        qtbot.addWidget(view)
+        view.show()
+    qtbot.waitUntil(lambda: incidents.model().rowCount() > 0 and cameras.model().rowCount() > 0, timeout=3000)
+    eight = incidents.fontMetrics().horizontalAdvance("事") * 8
+    assert _narrower_and_narrower(qtbot, incidents, M.COL_TITLE, (M.COL_CATEGORY, M.COL_STAGE), eight) == \
+        [frozenset(), {M.COL_CATEGORY}, {M.COL_CATEGORY, M.COL_STAGE}]  # the category goes first
+    assert _narrower_and_narrower(qtbot, cameras, C.COL_NAME, (C.COL_STATE,), eight) == \
+        [frozenset(), {C.COL_STATE}]
+    incidents.shutdown()
+    cameras.shutdown()
