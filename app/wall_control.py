@@ -16,8 +16,8 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QGridLayout, QHBoxLayout, QInputDialog,
-                               QPushButton, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QGridLayout, QInputDialog,
+                               QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
 from backend_client.layouts import Layout, LayoutError, save_layout
 from widgets.connections import disconnect_all
@@ -114,13 +114,14 @@ class WallControl(QWidget):
             self._action(self.tr("Zoom out"), ["Alt+-"], self.tr("Zoom the selected camera out"),
                          lambda: self.ptz_zoom(-1))]
 
-        buttons = QHBoxLayout()
-        for action in (self.take_action, self.undo_action, self.redo_action, self.copy_action, self.save_action,
-                       self.pause_action):
+        buttons = QGridLayout()  # three a row: the panel fits a console's side dock without scrolling
+        for n, action in enumerate((self.take_action, self.undo_action, self.redo_action, self.copy_action,
+                                    self.save_action, self.pause_action)):
             button = QToolButton(self)
             button.setDefaultAction(action)  # follows the action's text, enabled and checked state
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            buttons.addWidget(button)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            buttons.addWidget(button, n // 3, n % 3)
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addWidget(self.live, 1)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QScrollArea
 
 from app.console_window import ConsoleWindow, IncidentDialog
 from tests.app.conftest import demo_state
@@ -240,6 +240,17 @@ def test_the_console_with_every_feature_fits_a_1080_line_screen(qtbot, store, fe
     assert window.height() == 1080
     bar = window.statusBar()
     assert bar.isVisible() and bar.geometry().bottom() < window.height()
+    # every side dock shows whole across (the wall control's six buttons in a row made it scroll sideways)
+    qtbot.wait(50)  # the docks get their share of the width after a turn of the event loop
+    for dock in window.findChildren(QDockWidget):
+        if window.dockWidgetArea(dock) != Qt.DockWidgetArea.RightDockWidgetArea or dock.isHidden():
+            continue  # (a dock the operator opens from a menu, e.g. the evaluation, starts hidden)
+        dock.raise_()
+        qtbot.waitUntil(dock.widget().isVisible, timeout=2000)
+        area = dock.widget()
+        if isinstance(area, QScrollArea):
+            qtbot.wait(20)
+            assert not area.horizontalScrollBar().isVisible(), dock.objectName()
     window.close()
 
 
