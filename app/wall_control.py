@@ -19,6 +19,7 @@ from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QGridLayout, QInputDialog,
                                QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
+from app.console_window import scene_title
 from backend_client.layouts import Layout, LayoutError, save_layout
 from widgets.connections import disconnect_all
 from widgets.wall_miniature import WallMiniature
@@ -214,8 +215,9 @@ class WallControl(QWidget):
             self.undo_stack.push(_SetDraft(self, self.draft, after, text))
 
     def prepare_scene(self, name: str) -> None:
-        if self.layout_named(name) is not None:
-            self._edit(Draft(name), self.tr("Prepare scene %1").replace("%1", name))
+        layout = self.layout_named(name)
+        if layout is not None:  # the undo button names the scene as the scene list does, not by its file name
+            self._edit(Draft(name), self.tr("Prepare scene %1").replace("%1", scene_title(layout)))
 
     def set_preview_cell(self, index: int, camera: str) -> None:
         layout = self.layout_named(self.draft.layout)

@@ -1,6 +1,7 @@
 """Console wall control against a real backend: preview then take, undo/redo, drops, save as a new scene."""
 from __future__ import annotations
 
+from app.console_window import scene_title
 from backend_client.layouts import load_layout
 from tests.backend_client.qt_async import run
 
@@ -25,6 +26,9 @@ def test_preview_then_take_with_undo_redo(qtbot, online_store, wall_backend, lay
     assert control.draft.layout == "daily-duty" and control.live.layout_.name == "daily-duty"
 
     control.prepare_scene("cameras-4")
+    # the undo button names the scene by its title, as the scene list does (it said "cameras-4")
+    assert control.undo_action.text().endswith(scene_title(control.layout_named("cameras-4")))
+    assert "cameras-4" not in control.undo_action.text()
     control.preview.camera_dropped.emit(2, "cam-09")  # what a drop from the camera list emits
     control.set_preview_cell(3, "cam-10")
     assert control.draft.cells == {2: "cam-09", 3: "cam-10"}
