@@ -1,4 +1,4 @@
-"""Render docs/console.png, docs/map.png, docs/incident-desk.png and docs/consultation.png offscreen from realistic demo state (no hub needed), with
+"""Render docs/console.png, wall-control.png, map.png, incident-desk.png and consultation.png offscreen from realistic demo state (no hub needed), with
 every feature installed as the app does (map, incident desk, dispatch, wall control …).
 
     .venv/bin/python docs/make_screenshots.py [--lang zh_CN|en]
@@ -47,6 +47,8 @@ def main() -> int:
     from PySide6.QtCore import QLocale
     from PySide6.QtWidgets import QApplication
 
+    from PySide6.QtWidgets import QDockWidget
+
     from app import features
     from app.console_window import ConsoleWindow
     from app.incident_desk import IncidentDesk
@@ -78,6 +80,13 @@ def main() -> int:
         time.sleep(0.02)
     args.out.mkdir(exist_ok=True)
     console.grab().save(str(args.out / "console.png"))
+    console.findChild(QDockWidget, "wallControl").raise_()
+    console.wall_control.prepare_scene("cameras-4")  # the next scene in preview, beside what is on the wall
+    for _ in range(10):
+        app.processEvents()
+        time.sleep(0.02)
+    console.grab().save(str(args.out / "wall-control.png"))
+    console.map_dock.raise_()
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QSplitter
 
@@ -117,7 +126,7 @@ def main() -> int:
         app.processEvents()
         time.sleep(0.02)
     leader.grab().save(str(args.out / "consultation.png"))
-    print(f"wrote console.png, map.png, incident-desk.png and consultation.png in {args.out}")
+    print(f"wrote console.png, wall-control.png, map.png, incident-desk.png and consultation.png in {args.out}")
     console.close()
     leader.close()
     return 0
