@@ -308,14 +308,26 @@ class StoreTableView(QTableView):
     def fit_rows(self) -> None:
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
 
+    def setModel(self, model) -> None:  # noqa: N802 - Qt API
+        super().setModel(model)
+        # A column sized to its contents is measured when the view is laid out, not when rows come later: the
+        # consultation's incident list, shown before the backend's snapshot came, kept its time column the width
+        # of its header ("1…"). Rows come in batches (a model update per frame), so this runs rarely.
+        for signal in (model.rowsInserted, model.modelReset, model.layoutChanged):
+            signal.connect(self._fit_sized_columns)
+
+    def _fit_sized_columns(self, *_args) -> None:
+        self.horizontalHeader().resizeSections()  # only the sections sized to contents or stretched
+        self.fit_narrow()
+
+    CELL_PADDING = 12  # a cell's padding left and right (dark.qss: QTableView::item)
+
     def keep_legible(self, column: int, chars: int, give_way: tuple[int, ...], extra: int = 0) -> None:
-        """In a narrow view (a console dock) keep room for ``chars`` characters (and ``extra`` pixels) in
-        ``column``: the columns ``give_way`` are hidden, the first one first, while it lacks it, and come back
-        when there is room. Checked on every resize and when rows come or change."""
+        """In a narrow view (a console dock) keep room for ``chars`` characters (and ``extra`` pixels, and the
+        cell's padding) in ``column``: the columns ``give_way`` are hidden, the first one first, while it
+        lacks it, and come back when there is room. Checked on every resize and when rows come or change."""
         self._legible = (column, chars, give_way, extra)
-        model = self.model()
-        for signal in (model.rowsInserted, model.modelReset, model.dataChanged):
-            signal.connect(self.fit_narrow)
+        self.model().dataChanged.connect(self.fit_narrow)  # rows that come: _fit_sized_columns
         self.fit_narrow()
 
     def fit_narrow(self, *_args) -> None:
@@ -327,7 +339,7 @@ class StoreTableView(QTableView):
         def width(col: int) -> int:
             return max(self.sizeHintForColumn(col), header.sectionSizeHint(col))
 
-        room = self.viewport().width() - extra - self.fontMetrics().horizontalAdvance("事") * chars
+        room = self.viewport().width() - extra - self.CELL_PADDING - self.fontMetrics().horizontalAdvance("事") * chars
         room -= sum(width(c) for c in range(self.model().columnCount()) if c != column and c not in give_way)
         shown = set()
         for col in reversed(give_way):  # the last to give way is the first to keep its place

@@ -84,10 +84,10 @@ class CameraListView(StoreTableView):
         header.setSectionResizeMode(CameraTableModel.COL_NAME, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(CameraTableModel.COL_STATE, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(CameraTableModel.COL_FPS, QHeaderView.ResizeMode.ResizeToContents)
-        # a narrow panel: the state in words gives way to 8 characters of the name (its colour square, beside
-        # the name, and its tooltip still say it)
-        self.keep_legible(CameraTableModel.COL_NAME, 8, (CameraTableModel.COL_STATE,),
-                          extra=self.iconSize().width() + 12)
+        # a narrow panel: the state in words gives way to a name's 9 characters ("江南街道 丽州路口"; its colour
+        # square, beside the name, and its tooltip still say the state)
+        self.keep_legible(CameraTableModel.COL_NAME, 9, (CameraTableModel.COL_STATE,),
+                          extra=self.iconSize().width() + 8)
         self.fit_rows()
         # QAbstractItemView.activated is double-click or Enter/Return, as the platform defines it
         self.activated.connect(self._on_activated)

@@ -139,3 +139,22 @@ def test_the_leaders_view_shows_whole_beside_the_counts_on_a_1080_line_screen(qt
     if isinstance(area, QScrollArea):
         assert not area.horizontalScrollBar().isVisible() and not area.verticalScrollBar().isVisible()
     window.close()
+
+
+def test_a_list_shown_before_its_rows_come_sizes_its_columns_to_them(qtbot, store, feed):
+    """Live, the window shows before the backend's snapshot: the open incidents' time column kept the width
+    of its header and read "1…" (columns sized to contents were measured only when the view was laid out)."""
+    from widgets.incident_list_view import IncidentListView, IncidentTableModel as M
+
+    feed.auth(user="zhao", role="leader")
+    view = IncidentListView(store, compact=True)
+    qtbot.addWidget(view)
+    view.resize(420, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    empty = view.columnWidth(M.COL_TIME)
+    feed.snapshot(**demo_state(alerts=12, seed=5))
+    qtbot.waitUntil(lambda: view.model().rowCount() > 0, timeout=3000)
+    qtbot.waitUntil(lambda: view.columnWidth(M.COL_TIME) >= view.sizeHintForColumn(M.COL_TIME), timeout=3000)
+    assert view.columnWidth(M.COL_TIME) > empty
+    view.shutdown()
