@@ -109,7 +109,7 @@ def paint_graticule(view: Any, p: QPainter, w: int, h: int) -> None:
         p.setPen(pen)
         p.drawLine(QPointF(x, 0), QPointF(x, h))
         p.setPen(text)
-        p.drawText(QPointF(x + 3, 14), f"{lon:.{digits}f}°E")
+        p.drawText(QPointF(x + 3, 14), f"{abs(lon):.{digits}f}°{'E' if lon >= 0 else 'W'}")
         lon += step
     lat = math.ceil(south / step) * step
     while lat <= north:
@@ -117,7 +117,7 @@ def paint_graticule(view: Any, p: QPainter, w: int, h: int) -> None:
         p.setPen(pen)
         p.drawLine(QPointF(0, y), QPointF(w, y))
         p.setPen(text)
-        p.drawText(QPointF(3, y - 3), f"{lat:.{digits}f}°N")
+        p.drawText(QPointF(3, y - 3), f"{abs(lat):.{digits}f}°{'N' if lat >= 0 else 'S'}")
         lat += step
 
 
