@@ -86,11 +86,15 @@ def decision_log(decisions: Iterable[dict], incidents: dict[str, Any]) -> list[D
 
 @dataclass
 class DeviceRow:
+    """One room device; the view words ``power``, ``lamp_hours`` and ``brightness`` in the UI's language."""
+
     id: str
     name: str
     state: str  # online | offline | unknown
-    detail: str  # lamp hours, power, errors, last error
     errors: list = field(default_factory=list)
+    power: str = ""  # "on" | "off" | "" (not reported)
+    lamp_hours: int | None = None
+    brightness: int | None = None  # %
 
 
 def device_rows(devices: Iterable[dict]) -> list[DeviceRow]:
@@ -98,18 +102,21 @@ def device_rows(devices: Iterable[dict]) -> list[DeviceRow]:
     for d in sorted(devices, key=lambda d: str(d.get("id", ""))):
         online = d.get("online")
         state = "online" if online else "unknown" if online is None else "offline"
-        bits = []
-        if d.get("power"):
-            bits.append(f"power {d['power']}")
-        if d.get("lamp_hours") is not None:
-            bits.append(f"lamp {d['lamp_hours']} h")
-        if d.get("brightness") is not None:
-            bits.append(f"{d['brightness']}%")
         errors = [str(e) for e in d.get("errors") or []]
         if state == "offline" and d.get("last_error"):
             errors = [str(d["last_error"])] + errors
-        rows.append(DeviceRow(str(d.get("id", "")), str(d.get("name", d.get("id", ""))), state, ", ".join(bits), errors))
+        power = d.get("power")
+        power = ("on" if power else "off") if isinstance(power, bool) else str(power or "")
+        rows.append(DeviceRow(str(d.get("id", "")), str(d.get("name", d.get("id", ""))), state, errors, power,
+                              _number(d.get("lamp_hours")), _number(d.get("brightness"))))
     return rows
+
+
+def _number(value: Any) -> int | None:
+    try:
+        return None if value is None or isinstance(value, bool) else int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def last_run(runs: Iterable[dict]) -> dict | None:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QLocale, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QDockWidget, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
@@ -53,6 +53,21 @@ def _set_rows(table: QTableWidget, rows: list[list[str]], colours: dict[tuple[in
             if colours and (r, c) in colours:
                 item.setForeground(QColor(colours[(r, c)]))
             table.setItem(r, c, item)
+
+
+def _device_detail(device: lm.DeviceRow) -> str:
+    """"power on, lamp 1200 h, 80%" in the UI's language (电源开，灯泡 1200 小时，80%)."""
+    bits = []
+    if device.power in ("on", "off"):
+        bits.append(translate("LeaderView", "power on") if device.power == "on"
+                    else translate("LeaderView", "power off"))
+    elif device.power:
+        bits.append(translate("LeaderView", "power %1").replace("%1", device.power))
+    if device.lamp_hours is not None:
+        bits.append(translate("LeaderView", "lamp %1 h").replace("%1", str(device.lamp_hours)))
+    if device.brightness is not None:
+        bits.append(f"{device.brightness}%")
+    return ("，" if QLocale().language() == QLocale.Language.Chinese else ", ").join(bits)
 
 
 class DomainTile(QFrame):
@@ -241,7 +256,8 @@ class LeaderView(QWidget):
             a.setEnabled(s.can("room.scene"))
         devices = lm.device_rows(s.records("room_devices").values())
         states = {"online": translate("LeaderView", "online"), "offline": translate("LeaderView", "offline"), "unknown": translate("LeaderView", "unknown")}
-        _set_rows(self.device_table, [[d.name, states[d.state], d.detail, "; ".join(d.errors)] for d in devices],
+        _set_rows(self.device_table, [[d.name, states[d.state], _device_detail(d), "; ".join(d.errors)]
+                                      for d in devices],
                   {(r, 1): STATE_COLOUR[d.state] for r, d in enumerate(devices)}
                   | {(r, 3): "#ff5a4e" for r, d in enumerate(devices) if d.errors})
         self._show_run(lm.last_run(s.records("room_runs").values()))

@@ -2329,6 +2329,22 @@ unacknowledged %2</source>
         <source>Leader's view</source>
         <translation>领导视图</translation>
     </message>
+    <message>
+        <source>power on</source>
+        <translation>电源开</translation>
+    </message>
+    <message>
+        <source>power off</source>
+        <translation>电源关</translation>
+    </message>
+    <message>
+        <source>power %1</source>
+        <translation>电源 %1</translation>
+    </message>
+    <message>
+        <source>lamp %1 h</source>
+        <translation>灯泡 %1 小时</translation>
+    </message>
 </context>
 <context>
     <name>LockOverlay</name>

@@ -37,6 +37,30 @@ def test_domain_kpis_grades_and_decision_log_are_plain_data():
                           {"id": "r", "online": True, "lamp_hours": 5, "errors": ["lamp: error"]}])
     assert [(d.state, d.errors) for d in dev] == [("offline", ["no answer"]), ("unknown", []),
                                                  ("online", ["lamp: error"])]
+    assert (dev[2].power, dev[2].lamp_hours, dev[2].brightness) == ("", 5, None)
+
+
+def test_a_room_devices_detail_is_in_the_uis_language(qapp):
+    """The devices' power, lamp hours and brightness came as English text ("power on, lamp 1200 h") in the
+    Chinese UI; the model keeps them as values and the view words them."""
+    from PySide6.QtCore import QCoreApplication, QLocale
+
+    from app.i18n import install_translators
+    from app.leader_view import _device_detail
+
+    [row] = lm.device_rows([{"id": "d", "online": True, "power": True, "lamp_hours": 1200, "brightness": 80}])
+    assert (row.power, row.lamp_hours, row.brightness) == ("on", 1200, 80)
+    assert _device_detail(row) == "power on, lamp 1200 h, 80%"
+    translators, locale = install_translators(qapp, "zh_CN"), QLocale()
+    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+    try:
+        assert _device_detail(row) == "电源开，灯泡 1200 小时，80%"
+        assert _device_detail(lm.device_rows([{"id": "d", "power": "off"}])[0]) == "电源关"
+    finally:
+        QLocale.setDefault(locale)
+        for t in translators:
+            QCoreApplication.removeTranslator(t)
+    assert _device_detail(row) == "power on, lamp 1200 h, 80%"
 
 
 @pytest.fixture
