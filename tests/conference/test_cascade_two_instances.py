@@ -43,8 +43,12 @@ async def test_township_publisher_appears_in_the_city_room(tmp_path):
                 await cascade.link("TS-1", "nobody", "CITY-1", lower_secret="t-s", upper_secret="c-s")
             link = await cascade.link("TS-1", site.feed_id, "CITY-1", lower_secret="t-s", upper_secret="c-s")
             assert link.display == "江南街道"
-            listed = await city_vr.request({"request": "listparticipants", "room": "CITY-1"})
-            assert any(p["id"] == link.upper_id and p.get("publisher") for p in listed["participants"])
+            async with asyncio.timeout(15):  # listed as publishing once Janus has set the remote publisher up:
+                while True:  # at once mostly, a moment later under load (a full suite run, 2026-11-26)
+                    listed = await city_vr.request({"request": "listparticipants", "room": "CITY-1"})
+                    if any(p["id"] == link.upper_id and p.get("publisher") for p in listed["participants"]):
+                        break
+                    await asyncio.sleep(0.1)
 
             watcher = await SubscriberBot.videoroom(city_session, "CITY-1", link.upper_id)
             await watcher.wait_frames(10, timeout=40)
