@@ -18,6 +18,7 @@ import logging
 import os
 import secrets
 import shutil
+import signal
 import socket
 import time
 from pathlib import Path
@@ -108,7 +109,7 @@ admin: {{
     admin_wss = false
 }}
 """
-    rec = f"\n    # recordings of rooms that ask for them\n" if recordings_dir else ""
+    rec = "\n    # recordings of rooms that ask for them\n" if recordings_dir else ""
     videoroom = f"""general: {{
     admin_key = {_q(room_admin_key)}
     lock_rtp_forward = true
@@ -182,6 +183,7 @@ class JanusProcess:
             raise JanusStartError(f"janus binary {self.binary!r} not found (Debian package 'janus')")
         self._stopping = False
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(self._end_leftover)
         self.recordings_dir.mkdir(exist_ok=True)
         render_configs(self.conf_dir, ws_port=self.ws_port, rtp_port_range=self.rtp_port_range,
                        room_admin_key=self.room_admin_key, admin_secret=self._admin_secret,
@@ -199,12 +201,43 @@ class JanusProcess:
                 "--disable-colors", "--debug-timestamps", "--rtp-port-range", self.rtp_port_range,
                 stdin=asyncio.subprocess.DEVNULL, stdout=logf, stderr=logf, cwd=str(self.state_dir),
                 start_new_session=True, preexec_fn=die_with_parent)
+        self.pid_path.write_text(str(self._proc.pid), "ascii")
         try:
             await self._wait_ready()
         except BaseException:
             await self._terminate()
             raise
         log.info("janus pid %d answering on %s", self._proc.pid, self.ws_url)
+
+    @property
+    def pid_path(self) -> Path:
+        """The running Janus's pid, so that a backend started after a crash ends the one it left."""
+        return self.state_dir / "janus.pid"
+
+    def _end_leftover(self) -> None:
+        """SIGKILL the Janus a previous backend left running with this state folder. When a backend is
+        killed, its Janus gets SIGTERM (``die_with_parent``); Janus 1.1 then logs "Bye!" and may hang
+        for good (seen in the tests), and it would also keep running were the signal lost. Only a process
+        whose command line names this folder's config is touched."""
+        try:
+            pid = int(self.pid_path.read_text("ascii").strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            return
+        if str(self.conf_dir / "janus.jcfg").encode() not in cmdline:
+            return  # the number was reused by another process, or Janus ended
+        log.warning("janus pid %d left by a previous backend is still there: ending it", pid)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[-1][:1]
+            except OSError:
+                break  # gone
+            if state == "Z":
+                break  # dead; its parent (init, since its backend died) reaps it
+            time.sleep(0.05)
 
     async def _wait_ready(self, timeout: float = START_TIMEOUT) -> None:
         from backend.conference.janus_api import JanusClient, JanusError
@@ -277,6 +310,8 @@ class JanusProcess:
         self._stopping = True
         watch, self._watch = self._watch, None
         await self._terminate()
+        with contextlib.suppress(OSError):
+            self.pid_path.unlink()
         if watch is not None:
             watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):

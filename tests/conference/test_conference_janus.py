@@ -86,3 +86,38 @@ async def test_janus_killed_is_restarted_and_answers_again(janus):
 async def test_missing_binary_is_a_clear_error(tmp_path):
     with pytest.raises(JanusStartError, match="not found"):
         await JanusProcess(tmp_path / "j", binary="/nonexistent/janus").start()
+
+
+async def test_a_janus_left_by_a_dead_backend_is_ended_when_the_next_one_starts(tmp_path):
+    """A backend killed outright leaves its Janus behind: it gets SIGTERM (die_with_parent), logs "Bye!" and
+    may then hang for good (seen under the tests: such a Janus outlived its test by 40 minutes). The next
+    JanusProcess on the same folder ends it; a pid file naming some other process is left alone."""
+    import os
+    from pathlib import Path
+
+    first = JanusProcess(tmp_path / "janus", rtp_port_range="31000-31999")
+    await first.start()
+    left = first.pid
+    first._watch.cancel()  # its backend is gone: nobody supervises it, nobody stops it
+
+    def alive(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[-1][:1] != "Z"
+        except OSError:
+            return False
+
+    second = JanusProcess(tmp_path / "janus", rtp_port_range="31000-31999")
+    await second.start()
+    try:
+        assert second.pid != left and not alive(left) and alive(second.pid)
+        async with JanusClient(second.ws_url) as client:
+            assert (await client.info())["name"].lower().startswith("janus")
+        assert second.pid_path.read_text() == str(second.pid)
+    finally:
+        await second.stop()
+    assert not second.pid_path.exists()  # a clean stop leaves no pid behind
+    second.pid_path.write_text(str(os.getpid()))  # a number now used by another process (this test's)
+    third = JanusProcess(tmp_path / "janus", rtp_port_range="31000-31999")
+    await third.start()
+    await third.stop()
+    assert alive(os.getpid())
