@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QPixmap, QPolygonF
 
-from backend_client.geo import TILE_SIZE, from_unit, tiles_covering, to_unit
+from backend_client.geo import TILE_SIZE, from_unit, tiles_covering
 from widgets.map_layers import LAYER_NAMES
 
 DIM = QColor(4, 10, 18, 120)  # darkens bright OSM tiles for the dark control room
@@ -92,12 +92,16 @@ GRATICULE_PX = 140  # lines at least this far apart
 
 
 def paint_graticule(view: Any, p: QPainter, w: int, h: int) -> None:
-    """Faint lines of longitude and latitude at a round step, labelled in degrees at the edges."""
+    """Faint lines of longitude and latitude at a round step, labelled in degrees at the edges. They are
+    placed like everything else on the map (``view.to_screen``: WGS-84 degrees, shifted onto a GCJ-02 base)."""
     size = TILE_SIZE * 2.0 ** view.zoom
     deg_px = size / 360.0  # horizontal pixels per degree of longitude (latitude: about as many, here)
     step = next((s for s in GRATICULE_STEPS if s * deg_px >= GRATICULE_PX), GRATICULE_STEPS[-1])
+    # the degrees at the edges, one step wider: a GCJ-02 base is a few hundred metres off WGS-84
     west, north = from_unit(view._cx - w / 2 / size, view._cy - h / 2 / size)[::-1]
     east, south = from_unit(view._cx + w / 2 / size, view._cy + h / 2 / size)[::-1]
+    west, east, south, north = west - step, east + step, south - step, north + step
+    mid_lat, mid_lon = (north + south) / 2, (west + east) / 2
     digits = max(0, -int(math.floor(math.log10(step))))
     font = QFont(p.font())
     font.setPixelSize(14 if view.wall else 11)
@@ -105,7 +109,7 @@ def paint_graticule(view: Any, p: QPainter, w: int, h: int) -> None:
     pen, text = QPen(QColor(120, 150, 180, 50), 1), QColor(120, 150, 180, 150)
     lon = math.ceil(west / step) * step
     while lon <= east:
-        x = _screen(view, to_unit(0.0, lon)[0], 0.0, w, h)[0]
+        x = view.to_screen(mid_lat, lon).x()
         p.setPen(pen)
         p.drawLine(QPointF(x, 0), QPointF(x, h))
         p.setPen(text)
@@ -113,7 +117,7 @@ def paint_graticule(view: Any, p: QPainter, w: int, h: int) -> None:
         lon += step
     lat = math.ceil(south / step) * step
     while lat <= north:
-        y = _screen(view, 0.0, to_unit(lat, 0.0)[1], w, h)[1]
+        y = view.to_screen(lat, mid_lon).y()
         p.setPen(pen)
         p.drawLine(QPointF(0, y), QPointF(w, y))
         p.setPen(text)
