@@ -16,29 +16,6 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
-def with_the_loop_under_way(state: dict, now: float | None = None) -> dict:
-    """The demo incidents spread over the loop's stages, the first with three tasks, one of them supervised
-    (督办) and overdue: what a desk looks like an hour into a shift."""
-    from widgets.stage_bar import STAGES
-
-    now = time.time() if now is None else now
-    for n, inc in enumerate(state["incidents"]):
-        k = n % 4 + 1
-        inc.update(stage=STAGES[k - 1], cycle="small", source="alert",
-                   stages=[{"stage": s, "at": inc["created"] + 60 * i, "by": "wang", "note": ""}
-                           for i, s in enumerate(STAGES[:k])])
-    first = state["incidents"][0]["id"]
-    state["tasks"] = [
-        {"id": "T-1", "incident": first, "department": "消防救援大队", "unit": "消防一中队", "title": "现场救援",
-         "due": now - 600, "status": "in_progress", "created": now - 1800, "supervised": True,
-         "history": [{"status": "supervise", "at": now - 300, "by": "system", "note": ""}]},
-        {"id": "T-2", "incident": first, "department": "交通运输局", "unit": "", "title": "道路管制与绕行引导",
-         "due": now + 1200, "status": "accepted", "created": now - 1500, "supervised": False, "history": []},
-        {"id": "T-3", "incident": first, "department": "卫生健康局", "unit": "", "title": "伤员转运",
-         "due": now - 60, "status": "assigned", "created": now - 1400, "supervised": False, "history": []}]
-    return state
-
-
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--lang", default="zh_CN")
@@ -56,7 +33,7 @@ def main() -> int:
     from app.i18n import install_translators
     from app.theme import apply_theme
     from backend_client.store import ClientStore
-    from tests.app.conftest import Feed, demo_state
+    from tests.app.conftest import Feed, demo_state, loop_under_way
 
     app = QApplication([])
     if args.lang == "zh_CN":
@@ -66,7 +43,7 @@ def main() -> int:
     store = ClientStore()
     feed = Feed(store)
     feed.auth(user="王建国")
-    feed.snapshot(**with_the_loop_under_way(demo_state(alerts=60, seed=11)))
+    feed.snapshot(**loop_under_way(demo_state(alerts=60, seed=11), time.time()))
     store._on_state("online")  # as if connected: the status bar shows the online state
     console = ConsoleWindow(store, ROOT / "layouts")
     features.install(console, store, "install_console")

@@ -62,6 +62,29 @@ def demo_state(alerts: int = 24, seed: int = 7, now: float | None = None) -> dic
             "walls": walls}
 
 
+def loop_under_way(state: dict, now: float) -> dict:
+    """``state``'s incidents spread over the loop's first four stages (each with its stage history), the first
+    one with three tasks: one supervised (督办) and overdue, one due later, one just overdue. What the
+    incident desk looks like an hour into a shift (its tests, docs/make_screenshots.py)."""
+    from widgets.stage_bar import STAGES
+
+    for n, inc in enumerate(state["incidents"]):
+        k = n % 4 + 1
+        inc.update(stage=STAGES[k - 1], cycle="small", source="alert",
+                   stages=[{"stage": s, "at": inc["created"] + 60 * i, "by": "wang", "note": ""}
+                           for i, s in enumerate(STAGES[:k])])
+    first = state["incidents"][0]["id"]
+    state["tasks"] = [
+        {"id": "T-1", "incident": first, "department": "消防救援大队", "unit": "", "title": "现场救援", "due": now - 600,
+         "status": "in_progress", "created": now - 1800, "supervised": True,
+         "history": [{"status": "supervise", "at": now - 300, "by": "system", "note": ""}]},
+        {"id": "T-2", "incident": first, "department": "交通运输局", "unit": "", "title": "道路管制", "due": now + 1200,
+         "status": "accepted", "created": now - 1500, "supervised": False, "history": []},
+        {"id": "T-3", "incident": first, "department": "卫生健康局", "unit": "", "title": "伤员转运", "due": now - 60,
+         "status": "assigned", "created": now - 1400, "supervised": False, "history": []}]
+    return state
+
+
 @pytest.fixture
 def store(qapp):
     from backend_client.store import ClientStore

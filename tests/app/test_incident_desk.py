@@ -12,7 +12,7 @@ from app.console_window import ConsoleWindow
 from app.incident_desk import IncidentDesk, incident_timeline, install_console
 from app.incident_dialogs import NewIncidentDialog, PlanDialog, routed_cycle
 from widgets.stage_bar import STAGES, next_stage
-from tests.app.conftest import demo_state
+from tests.app.conftest import demo_state, loop_under_way
 
 LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
 ACTIONS = ["incident.create", "incident.advance", "task.create", "task.update", "task.supervise", "plan.activate",
@@ -21,22 +21,7 @@ NOW = time.time()
 
 
 def loop_state() -> dict:
-    state = demo_state(alerts=12, seed=5)
-    incidents = state["incidents"]
-    for n, inc in enumerate(incidents):
-        k = n % 4 + 1
-        inc.update(stage=STAGES[k - 1], cycle="small", source="alert",
-                   stages=[{"stage": s, "at": inc["created"] + 60 * i, "by": "wang", "note": ""}
-                           for i, s in enumerate(STAGES[:k])])
-    first = incidents[0]["id"]
-    state["tasks"] = [
-        {"id": "T-1", "incident": first, "department": "消防救援大队", "unit": "", "title": "现场救援", "due": NOW - 600,
-         "status": "in_progress", "created": NOW - 1800, "supervised": True,
-         "history": [{"status": "supervise", "at": NOW - 300, "by": "system", "note": ""}]},
-        {"id": "T-2", "incident": first, "department": "交通运输局", "unit": "", "title": "道路管制", "due": NOW + 1200,
-         "status": "accepted", "created": NOW - 1500, "supervised": False, "history": []},
-        {"id": "T-3", "incident": first, "department": "卫生健康局", "unit": "", "title": "伤员转运", "due": NOW - 60,
-         "status": "assigned", "created": NOW - 1400, "supervised": False, "history": []}]
+    state = loop_under_way(demo_state(alerts=12, seed=5), NOW)
     state["plans"] = [{"id": "fire", "name": "森林火灾应急预案", "category": "自然灾害", "grades": [1, 2, 3],
                        "scene": "emergency", "tasks": [{"department": "消防救援大队", "title": "扑救", "due_min": 10}]},
                       {"id": "traffic", "name": "道路交通事故预案", "category": "事故灾难", "grades": [1, 2, 3, 4],
