@@ -18,13 +18,12 @@ import logging
 import os
 import secrets
 import shutil
-import signal
 import socket
 import time
 from pathlib import Path
 from typing import Awaitable, Callable
 
-from backend.children import die_with_parent
+from backend.children import die_with_parent, end_leftover
 
 log = logging.getLogger(__name__)
 
@@ -215,29 +214,12 @@ class JanusProcess:
         return self.state_dir / "janus.pid"
 
     def _end_leftover(self) -> None:
-        """SIGKILL the Janus a previous backend left running with this state folder. When a backend is
-        killed, its Janus gets SIGTERM (``die_with_parent``); Janus 1.1 then logs "Bye!" and may hang
-        for good (seen in the tests), and it would also keep running were the signal lost. Only a process
-        whose command line names this folder's config is touched."""
-        try:
-            pid = int(self.pid_path.read_text("ascii").strip())
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except (OSError, ValueError):
-            return
-        if str(self.conf_dir / "janus.jcfg").encode() not in cmdline:
-            return  # the number was reused by another process, or Janus ended
-        log.warning("janus pid %d left by a previous backend is still there: ending it", pid)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 5.0
-        while time.monotonic() < deadline:
-            try:
-                state = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[-1][:1]
-            except OSError:
-                break  # gone
-            if state == "Z":
-                break  # dead; its parent (init, since its backend died) reaps it
-            time.sleep(0.05)
+        """SIGKILL the Janus a previous backend left running with this state folder (``end_leftover``: it is
+        touched only if its command line names this folder's config). Killed with its backend, Janus gets
+        SIGTERM and may hang for good after "Bye!" (seen in the tests)."""
+        pid = end_leftover(self.pid_path, str(self.conf_dir / "janus.jcfg"))
+        if pid is not None:
+            log.warning("janus pid %d left by a previous backend was still there: ended it", pid)
 
     async def _wait_ready(self, timeout: float = START_TIMEOUT) -> None:
         from backend.conference.janus_api import JanusClient, JanusError
