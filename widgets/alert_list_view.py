@@ -303,7 +303,8 @@ class StoreTableView(QTableView):
         self.horizontalHeader().setHighlightSections(False)
         self.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.swatch_delegate = SwatchDelegate(self)
-        self._legible: tuple[int, int, tuple[int, ...], int] | None = None
+        self._legible: tuple[int, int, tuple[int, ...], int] | None = None  # see keep_legible
+        self._widths: dict[int, int] = {}  # the other columns' content widths, measured by fit_narrow
 
     def fit_rows(self) -> None:
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
@@ -325,34 +326,44 @@ class StoreTableView(QTableView):
     def keep_legible(self, column: int, chars: int, give_way: tuple[int, ...], extra: int = 0) -> None:
         """In a narrow view (a console dock) keep room for ``chars`` characters (and ``extra`` pixels, and the
         cell's padding) in ``column``: the columns ``give_way`` are hidden, the first one first, while it
-        lacks it, and come back when there is room. Checked on every resize and when rows come or change."""
+        lacks it, and come back when there is room. The other columns are measured when rows come or change
+        (or the font does), and the choice is made again on every resize from those widths."""
         self._legible = (column, chars, give_way, extra)
         self.model().dataChanged.connect(self.fit_narrow)  # rows that come: _fit_sized_columns
         self.fit_narrow()
 
     def fit_narrow(self, *_args) -> None:
+        """Measure the other columns' contents (every row: 20 ms for 400 cameras), then choose."""
         if self._legible is None:
             return
-        column, chars, give_way, extra = self._legible
         header = self.horizontalHeader()
+        self._widths = {col: max(self.sizeHintForColumn(col), header.sectionSizeHint(col))
+                        for col in range(self.model().columnCount()) if col != self._legible[0]}
+        self._give_way()
 
-        def width(col: int) -> int:
-            return max(self.sizeHintForColumn(col), header.sectionSizeHint(col))
-
+    def _give_way(self) -> None:
+        """Hide or show the columns that give way, from the widths measured last (a resize needs no new ones)."""
+        _column, chars, give_way, extra = self._legible
         room = self.viewport().width() - extra - self.CELL_PADDING - self.fontMetrics().horizontalAdvance("事") * chars
-        room -= sum(width(c) for c in range(self.model().columnCount()) if c != column and c not in give_way)
+        room -= sum(width for col, width in self._widths.items() if col not in give_way)
         shown = set()
         for col in reversed(give_way):  # the last to give way is the first to keep its place
-            if room < width(col):
+            if room < self._widths[col]:
                 break
-            room -= width(col)
+            room -= self._widths[col]
             shown.add(col)
         for col in give_way:
             self.setColumnHidden(col, col not in shown)
 
     def resizeEvent(self, event):  # noqa: N802 - Qt API
         super().resizeEvent(event)
-        self.fit_narrow()
+        if self._legible is not None:
+            self._give_way()
+
+    def changeEvent(self, event):  # noqa: N802 - Qt API
+        super().changeEvent(event)
+        if event.type() == event.Type.FontChange:
+            self.fit_narrow()
 
     def selected_rows(self) -> list[int]:
         return sorted({i.row() for i in self.selectionModel().selectedRows()}) if self.selectionModel() else []
