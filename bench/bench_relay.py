@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from common import ROOT, figure, median, percentile, write_result
+from netrx import NetRxTrace
 
 import psutil
 
@@ -144,6 +145,7 @@ def bench_cost(rtsp: RtspServer) -> list[dict]:
                    round_ratios=[round(x, 3) for x in ratios], relay_cpu_pct=[round(r["cpu"], 2) for r in runs],
                    relay_python_cpu_pct=[round(r["py_cpu"], 2) for r in runs],
                    bare_cpu_pct=[round(r["bare_cpu"], 2) for r in runs])]
+    rows.extend(lan_rows(runs, 40))
     rss_ratios = [run["rss"] / run["bare_rss"] for run in runs]
     rows.append(figure("relay RSS / bare ffmpeg pulls", round(median(rss_ratios), 3), "ratio", "<= 1.2",
                        round(median([r["bare_rss"] for r in runs]), 1), round(median(rss_ratios), 3),
@@ -159,6 +161,7 @@ def bench_cost(rtsp: RtspServer) -> list[dict]:
                        round(median(ratios50), 3), "ratio", None, round(median([r["bare_cpu"] for r in runs50]), 2),
                        round(median(ratios50), 3), batch_ms=50, round_ratios=[round(x, 3) for x in ratios50],
                        relay_python_cpu_pct=[round(r["py_cpu"], 2) for r in runs50]))
+    rows.extend(lan_rows(runs50, 50))
     names = {"python": "minimal Python forwarder (read + send only, batch 40 ms) + its pulls",
              "gst": "GStreamer fan-out (fdsrc ! multifdsink, C) + its pulls"}
     for engine, measured in floors.items():
@@ -166,11 +169,34 @@ def bench_cost(rtsp: RtspServer) -> list[dict]:
             rows.append(figure(f"floor: {names[engine]} / bare ffmpeg pulls", None, "ratio",
                                note="python3-gi with GStreamer not available"))
             continue
-        cpu, own, bare_cpu = measured
+        cpu, own, bare_cpu, rx = measured
+        lan = {} if rx is None else dict(
+            lan_ratio=round((cpu - rx["relay"] + rx["viewers"]) / bare_cpu, 3), forwarder_netrx_pct=round(rx["relay"], 3),
+            viewers_netrx_pct=round(rx["viewers"], 3))
         rows.append(figure(f"floor: {names[engine]} / bare ffmpeg pulls", round(cpu / bare_cpu, 3), "ratio",
                            None, round(bare_cpu, 2), round(cpu / bare_cpu, 3), forwarder_cpu_pct=round(own, 2),
-                           pulls_cpu_pct=round(cpu - own, 2)))
+                           pulls_cpu_pct=round(cpu - own, 2), **lan))
     return rows
+
+
+def lan_rows(runs: list[dict], batch_ms: int) -> list[dict]:
+    """The same rounds with the viewers' share of the TCP work where a LAN puts it (bench/netrx.py): the
+    NET_RX softirq the relay's process ran (its viewers' receive path, wake-ups included) taken off it, the
+    NET_RX its viewers ran (the relay's socket taking their acknowledgements) put on it. Not modelled: the
+    NIC's transmit, which a LAN adds to the relay's machine instead of loopback's; the pulls' own receive from
+    the cameras, which loopback charges to the RTSP server for the relay's pulls and the bare ones alike."""
+    if any(r["rx"] is None for r in runs):
+        return [figure(f"relay CPU / bare ffmpeg pulls, viewers' TCP receive on the viewers, batch_ms={batch_ms}",
+                       None, "ratio", note=NetRxTrace.available())]
+    lan = [(r["cpu"] - r["rx"]["relay"] + r["rx"]["viewers"]) / r["bare_cpu"] for r in runs]
+    return [figure(f"relay CPU / bare ffmpeg pulls, viewers' TCP receive on the viewers, batch_ms={batch_ms}",
+                   round(median(lan), 3), "ratio", None, round(median([r["bare_cpu"] for r in runs]), 2),
+                   round(median(lan), 3), round_ratios=[round(x, 3) for x in lan],
+                   relay_python_netrx_pct=[round(r["rx"]["relay"], 3) for r in runs],
+                   relay_pulls_netrx_pct=[round(r["rx"]["pulls"], 3) for r in runs],
+                   viewers_netrx_pct=[round(r["rx"]["viewers"], 3) for r in runs],
+                   bare_netrx_pct=[round(r["rx"]["bare"], 3) for r in runs],
+                   trace_overruns=sum(r["rx"]["lost"] for r in runs))]
 
 
 _VIEWERS = """
@@ -234,10 +260,10 @@ GLib.MainLoop().run()
 """
 
 
-def fanout_floor(urls: list[str], engine: str) -> tuple[float, float, float] | None:
+def fanout_floor(urls: list[str], engine: str) -> tuple[float, float, float, dict | None] | None:
     """(CPU % of one core of a minimal forwarder and its ffmpeg pulls, of the forwarder alone, of the bare
-    pulls beside it), 1 viewer a camera: measured like the relay (its pulls write into pipes, not to
-    /dev/null)."""
+    pulls beside it, NET_RX shares as ``netrx_shares``), 1 viewer a camera: measured like the relay (its pulls
+    write into pipes, not to /dev/null)."""
     if engine == "gst":
         python = "/usr/bin/python3"
         probe = subprocess.run([python, "-c", "import gi; gi.require_version('Gst', '1.0')"],
@@ -259,8 +285,11 @@ def fanout_floor(urls: list[str], engine: str) -> tuple[float, float, float] | N
         fwd.stdout.readline()
         with bare_pulls(urls) as bare:
             time.sleep(1)
-            (cpu, _rss, own, _own_rss), (bare_cpu, *_) = measure([lambda: tree(fwd.pid), bare], SAMPLE_S)
-        return cpu, own, bare_cpu
+            with netrx_trace() as trace:
+                (cpu, _rss, own, _own_rss), (bare_cpu, *_) = measure([lambda: tree(fwd.pid), bare], SAMPLE_S)
+            rx = netrx_shares(trace, relay=[fwd.pid], pulls=[p.pid for p in tree(fwd.pid)[1:]],
+                              viewers=[viewers.pid], bare=[p.pid for p in bare()])
+        return cpu, own, bare_cpu, rx
     finally:
         for p in psutil.Process(fwd.pid).children(recursive=True) if fwd.poll() is None else []:
             p.kill()
@@ -334,15 +363,35 @@ def relay_under_load(rtsp: RtspServer, cams: list[dict], batch_ms: int, latency:
                 with bare_pulls([c["url"] for c in cams]) as bare:
                     relay.wait_state("b02", "live", timeout=60)
                     time.sleep(3)
-                    (cpu, rss, py_cpu, py_rss), (bare_cpu, bare_rss, *_) = measure(
-                        [lambda: tree(relay.proc.pid), bare], SAMPLE_S)
+                    with netrx_trace() as trace:
+                        (cpu, rss, py_cpu, py_rss), (bare_cpu, bare_rss, *_) = measure(
+                            [lambda: tree(relay.proc.pid), bare], SAMPLE_S)
+                    rx = netrx_shares(trace, relay=[relay.proc.pid],
+                                      pulls=[p.pid for p in tree(relay.proc.pid)[1:]],
+                                      viewers=[viewers.pid, b02.pid], bare=[p.pid for p in bare()])
             finally:
                 b02.kill()
                 b02.wait()
         finally:
             viewers.kill()
             viewers.wait()
-    return dict(cpu=cpu, rss=rss, py_cpu=py_cpu, py_rss=py_rss, latency=lat, bare_cpu=bare_cpu, bare_rss=bare_rss)
+    return dict(cpu=cpu, rss=rss, py_cpu=py_cpu, py_rss=py_rss, latency=lat, bare_cpu=bare_cpu, bare_rss=bare_rss,
+                rx=rx)
+
+
+def netrx_trace():
+    """A NET_RX softirq trace around a measurement (bench/netrx.py), or nothing where tracing is not
+    available (not root, no tracefs)."""
+    off = os.environ.get("CC_BENCH_NETRX") == "0"  # to compare: the same rounds untraced
+    return NetRxTrace() if not off and NetRxTrace.available() is None else contextlib.nullcontext()
+
+
+def netrx_shares(trace, **groups) -> dict | None:
+    """For each group of processes: % of one core they spent in NET_RX softirq over the trace, or None
+    without a trace."""
+    if trace is None:
+        return None
+    return {name: 100 * trace.seconds(pids) / trace.wall for name, pids in groups.items()} | {"lost": trace.lost}
 
 
 def first_frame(inst, vlc, url: str, timeout: float = 10.0) -> float | None:
@@ -576,7 +625,8 @@ def main() -> int:
              "(relay python + its ffmpeg pulls) / (16 bare ffmpeg -c copy pulls writing to /dev/null), both running "
              f"at once and measured over the same window, median of {ROUNDS} runs; one HTTP "
              "viewer per camera on 127.0.0.1 (the "
-             "kernel's loopback TCP delivery to each viewer is charged to the relay). Latency added: the same frame "
+             "kernel's loopback TCP delivery to each viewer is charged to the relay; the rows 'viewers' TCP receive on the "
+             "viewers' move that NET_RX softirq time, traced per process, to where a LAN runs it). Latency added: the same frame "
              "through the relay vs. a bare pull, under the 16-camera load (batched reads) and for 1 camera alone. "
              "Cold tile: libvlc --vout=dummy --network-caching=200, time from play() to the first decoded frame, "
              "camera already pulled by another viewer; multicast: a libvlc joining the running group on lo.")
