@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QPixmap, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap, QPolygonF
 
 from backend_client.geo import TILE_SIZE, from_unit, tiles_covering
 from widgets.map_layers import LAYER_NAMES
@@ -91,9 +91,12 @@ GRATICULE_STEPS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.
 GRATICULE_PX = 140  # lines at least this far apart
 
 
-def paint_graticule(view: Any, p: QPainter, w: int, h: int) -> None:
-    """Faint lines of longitude and latitude at a round step, labelled in degrees at the edges. They are
-    placed like everything else on the map (``view.to_screen``: WGS-84 degrees, shifted onto a GCJ-02 base)."""
+def graticule(view: Any, w: int, h: int, metrics: QFontMetricsF):
+    """The graticule of a ``w`` × ``h`` view: (x of each meridian, y of each parallel, labels). Lines at a round
+    step, placed like everything else on the map (``view.to_screen``: WGS-84 degrees, shifted onto a GCJ-02
+    base). A label is (baseline point, text), the meridians' along the top edge and the parallels' along the
+    left one, and only those wholly inside the view and clear of the top row: a meridian just past the left
+    edge would leave a lone "E" there."""
     size = TILE_SIZE * 2.0 ** view.zoom
     deg_px = size / 360.0  # horizontal pixels per degree of longitude (latitude: about as many, here)
     step = next((s for s in GRATICULE_STEPS if s * deg_px >= GRATICULE_PX), GRATICULE_STEPS[-1])
@@ -103,26 +106,41 @@ def paint_graticule(view: Any, p: QPainter, w: int, h: int) -> None:
     west, east, south, north = west - step, east + step, south - step, north + step
     mid_lat, mid_lon = (north + south) / 2, (west + east) / 2
     digits = max(0, -int(math.floor(math.log10(step))))
-    font = QFont(p.font())
-    font.setPixelSize(14 if view.wall else 11)
-    p.setFont(font)
-    pen, text = QPen(QColor(120, 150, 180, 50), 1), QColor(120, 150, 180, 150)
+    top = metrics.ascent() + 3  # the meridians' labels' baseline, and what the parallels' must stay below
+    xs, ys, labels = [], [], []
     lon = math.ceil(west / step) * step
     while lon <= east:
         x = view.to_screen(mid_lat, lon).x()
-        p.setPen(pen)
-        p.drawLine(QPointF(x, 0), QPointF(x, h))
-        p.setPen(text)
-        p.drawText(QPointF(x + 3, 14), f"{abs(lon):.{digits}f}°{'E' if lon >= 0 else 'W'}")
+        xs.append(x)
+        text = f"{abs(lon):.{digits}f}°{'E' if lon >= 0 else 'W'}"
+        if 0 <= x + 3 and x + 3 + metrics.horizontalAdvance(text) <= w:
+            labels.append((QPointF(x + 3, top), text))
         lon += step
     lat = math.ceil(south / step) * step
     while lat <= north:
         y = view.to_screen(lat, mid_lon).y()
-        p.setPen(pen)
-        p.drawLine(QPointF(0, y), QPointF(w, y))
-        p.setPen(text)
-        p.drawText(QPointF(3, y - 3), f"{abs(lat):.{digits}f}°{'N' if lat >= 0 else 'S'}")
+        ys.append(y)
+        text = f"{abs(lat):.{digits}f}°{'N' if lat >= 0 else 'S'}"
+        if top + metrics.descent() + metrics.ascent() <= y - 3 <= h - metrics.descent():
+            labels.append((QPointF(3, y - 3), text))
         lat += step
+    return xs, ys, labels
+
+
+def paint_graticule(view: Any, p: QPainter, w: int, h: int) -> None:
+    """Faint lines of longitude and latitude at a round step, labelled in degrees at the edges."""
+    font = QFont(p.font())
+    font.setPixelSize(14 if view.wall else 11)
+    p.setFont(font)
+    xs, ys, labels = graticule(view, w, h, QFontMetricsF(font))
+    p.setPen(QPen(QColor(120, 150, 180, 50), 1))
+    for x in xs:
+        p.drawLine(QPointF(x, 0), QPointF(x, h))
+    for y in ys:
+        p.drawLine(QPointF(0, y), QPointF(w, y))
+    p.setPen(QColor(120, 150, 180, 150))
+    for at, text in labels:
+        p.drawText(at, text)
 
 
 def _screen(view: Any, ux, uy, w: int, h: int):

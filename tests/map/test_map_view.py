@@ -197,3 +197,34 @@ def test_an_over_zoomed_base_map_fades_and_a_graticule_gives_the_scale(view):
     labels = [c for c in (QColor(faded.pixel(x, 8)) for x in range(faded.width())) if c.blue() > 90]
     assert labels  # a longitude label along the top edge
     assert overzoom_opacity(1) == overzoom_opacity(4) == 1.0 and overzoom_opacity(8) < 1.0
+
+
+def test_graticule_labels_are_whole_or_left_out(view):
+    """A meridian just past the left edge used to leave the end of its label there (a lone "E" on the wall's
+    map), and a parallel near the top put its label over the meridians' row. Every label drawn lies wholly
+    inside the view, below that row; the lines themselves still run to the edges."""
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    from widgets.map_paint import graticule
+
+    metrics = QFontMetricsF(QFont())
+    w, h = view.width(), view.height()
+    view.set_view(28.872, 120.046, 14.0)
+    xs, ys, _ = graticule(view, w, h, metrics)
+    gap = xs[1] - xs[0]
+    assert gap > 60 and len(ys) > 2
+    # shift the view so that a meridian sits 20 px left of the left edge, a parallel 4 px below the top
+    inside, below = next(x for x in xs if x > 0), next(y for y in ys if y > 0)
+    view.pan_pixels(-(inside + 20), 4 - below)
+    xs, ys, labels = graticule(view, w, h, metrics)
+    assert any(-21 < x < -19 for x in xs) and any(3 < y < 5 for y in ys), (xs, ys)
+    top = metrics.ascent() + 3
+    north = [t for _, t in labels if t.endswith("N")]
+    assert 0 < len(north) == len([y for y in ys if top + metrics.height() + 3 <= y <= h - metrics.descent() + 3])
+    for at, text in labels:
+        assert at.x() >= 0 and at.x() + metrics.horizontalAdvance(text) <= w, text
+        assert at.y() - metrics.ascent() >= 0 and at.y() + metrics.descent() <= h, text
+        if text.endswith(("N", "S")):
+            assert at.y() - metrics.ascent() >= top, text
+    east = [t for _, t in labels if t.endswith("E")]
+    assert len(east) >= len([x for x in xs if 0 <= x + 3 < w]) - 1  # at most the rightmost one is left out
