@@ -262,6 +262,7 @@ class LeaderView(QWidget):
                   | {(r, 3): "#ff5a4e" for r, d in enumerate(devices) if d.errors})
         self._show_run(lm.last_run(s.records("room_runs").values()))
         wall = s.wall("main")
+        self.wall.set_screen(getattr(wall, "screen", None))
         self.wall.show_scene(self.layouts.get(wall.layout) if wall else None, wall.cells if wall else None)
         layout = self.layouts.get(wall.layout) if wall else None
         self.wall_note.setText((layout.title if layout else "") + " · " + (

@@ -352,6 +352,8 @@ class WallControl(QWidget):
     def _on_wall(self, wall: Any) -> None:
         if wall is None or getattr(wall, "id", None) != self.wall_id:
             return
+        for miniature in (self.live, self.preview):  # the preview is of the same wall
+            miniature.set_screen(getattr(wall, "screen", None))
         self.live.show_scene(self.layout_named(wall.layout), wall.cells)
         self.pause_action.setChecked(bool(getattr(wall, "tours_paused", False)))
         if not self.draft.layout:  # first state: the preview starts from the wall

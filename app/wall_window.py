@@ -181,6 +181,25 @@ class WallWindow(QWidget):
             self._show_messages()
         elif self.grid.current_layout() is not None:
             self._refresh()
+        self.report_screen()
+
+    def report_screen(self) -> None:
+        """Tell the hub this window's size when the wall's record says another (or none), so that the
+        consoles draw the wall's miniature in the wall's shape (``wall.screen``)."""
+        wall = self._wall_state()
+        size = [self.width(), self.height()]
+        if (wall is None or not self.isVisible() or list(getattr(wall, "screen", []) or []) == size
+                or getattr(self.store, "connection", "") != "online" or not hasattr(self.store, "request")):
+            return
+        self.store.request("wall.screen", {"wall": self.wall_id, "width": size[0], "height": size[1]})
+
+    def resizeEvent(self, event):  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self.report_screen()
+
+    def showEvent(self, event):  # noqa: N802 - Qt API
+        super().showEvent(event)
+        self.report_screen()
 
     @Slot()
     def _on_session_changed(self) -> None:
@@ -211,6 +230,7 @@ class WallWindow(QWidget):
     def _on_connection_changed(self, state: str) -> None:
         self._connection = state
         self._show_messages()
+        self.report_screen()
 
     # ---- internals -------------------------------------------------------------------------------
     def _wall_state(self):

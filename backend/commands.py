@@ -144,6 +144,8 @@ async def wall_take(core: Core, user: User, args: dict) -> dict:
         cells[str(int(key))] = {"kind": "camera", "camera": camera}
     record = {"id": wall_id, "layout": layout.name, "cells": cells, "updated_by": user.name, "updated": time.time(),
               "tours_paused": bool(wall_record.get("tours_paused", False))}
+    if wall_record.get("screen"):
+        record["screen"] = wall_record["screen"]
     await core.publish([Change("walls", "upsert", wall_id, record)], actor=user.name)
     return {"wall": wall_id, "layout": layout.name}
 
@@ -186,6 +188,21 @@ async def wall_set_cell(core: Core, user: User, args: dict) -> dict:
             "known": bool(camera) and core.get("cameras", camera) is not None}
 
 
+async def wall_screen(core: Core, user: User, args: dict) -> dict:
+    """A wall client says what size its screen is (pixels): the consoles draw the wall's miniature in that
+    shape. Sent again only when it changes (a new output, another resolution)."""
+    wall_id, wall = _wall(core, args)
+    size = []
+    for key in ("width", "height"):
+        value = args.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
+            raise CommandError("bad_args", f"{key}: expected whole pixels, 1 to 100000")
+        size.append(value)
+    if list(wall.get("screen") or []) != size:
+        await core.update("walls", wall_id, {"screen": size}, actor=user.name)
+    return {"wall": wall_id, "screen": size}
+
+
 def install(core: Core) -> None:
     """Register the built-in actions with their roles."""
     core.register_action("alert.ack", DUTY, alert_ack)
@@ -198,6 +215,7 @@ def install(core: Core) -> None:
     core.register_action("wall.take", WALL, wall_take)
     core.register_action("wall.set_cell", WALL, wall_set_cell)
     core.register_action("wall.pause_tours", WALL, wall_pause_tours)
+    core.register_action("wall.screen", WALL, wall_screen)
 
 
 async def ensure_main_wall(core: Core) -> dict[str, Any] | None:

@@ -181,6 +181,7 @@ class WallState(_Record):
     updated_by: str = ""
     updated: float = 0.0
     tours_paused: bool = False  # the wall's tours hold on their current camera
+    screen: list = field(default_factory=list)  # [width, height] in pixels, as its wall client last said
 
 
 @dataclass(frozen=True)

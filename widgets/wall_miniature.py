@@ -32,6 +32,7 @@ class WallMiniature(QWidget):
 
     Attributes:
         layout: the scene drawn (None: nothing).  overrides: the cell overrides drawn over it.
+        aspect: the wall's width / height (``set_screen``; 16:9 until it is known).
         selected: the selected cell index (-1: none).  changed: indexes drawn as edited (preview).
     Signals:
         camera_dropped(int, str): a camera (id) was dropped on a cell (index).
@@ -50,6 +51,7 @@ class WallMiniature(QWidget):
         self.cells: tuple[Cell, ...] = ()
         self.selected = -1
         self.changed: set[int] = set()
+        self.aspect = 16 / 9  # the wall's width / height
         self._drop_index = -1
         self.setAcceptDrops(True)
         self.setMinimumSize(240, 135)
@@ -60,6 +62,13 @@ class WallMiniature(QWidget):
         return QSize(480, 270)
 
     # ---- API -------------------------------------------------------------------------------------
+    def set_screen(self, screen: list | tuple | None) -> None:
+        """The wall's [width, height] in pixels as its wall client said (WallState.screen): the miniature
+        takes that shape. Nothing known (or nonsense) leaves it as it is, 16:9 at first."""
+        if screen and len(screen) == 2 and all(isinstance(v, (int, float)) and v > 0 for v in screen):
+            self.aspect = screen[0] / screen[1]
+            self.update()
+
     def show_scene(self, layout: Layout | None, overrides: dict | None = None, changed: set[int] | None = None) -> None:
         self.layout_ = layout
         self.overrides = dict(overrides or {})
@@ -98,11 +107,11 @@ class WallMiniature(QWidget):
 
     # ---- painting --------------------------------------------------------------------------------
     def _area(self) -> QRectF:
-        """The wall, 16:9 (or the scene's cell aspect), centred in the widget below the caption."""
+        """The wall in its shape (``aspect``), centred in the widget below the caption."""
         top = 20 if self.caption else 0
         w, h = self.width(), self.height() - top
         if self.layout_ is not None:
-            aspect = 16 / 9
+            aspect = self.aspect
             if w / max(h, 1) > aspect:
                 w = h * aspect
             else:

@@ -173,6 +173,32 @@ async def test_wall_commands(cam_backend):
     await wall.close()
 
 
+async def test_wall_screen_gives_the_wall_its_shape_and_a_take_keeps_it(cam_backend):
+    """A wall client says its screen size (wall.screen); the record keeps it through a take, the same size
+    again publishes nothing, and sizes that are not whole pixels are refused."""
+    wall = await RawClient.connect(cam_backend.url, cam_backend.token("wall_operator"))
+    await wall.recv()
+
+    def wall_events():
+        return [m for m in wall.received if m["type"] == "event" and m["entity"] == "walls"]
+
+    res = await wall.command("wall.screen", {"width": 3840, "height": 1080})
+    assert res["ok"] and res["result"] == {"wall": "main", "screen": [3840, 1080]}, res
+    assert wall_events()[-1]["data"]["screen"] == [3840, 1080]
+    seen = len(wall_events())
+    assert (await wall.command("wall.screen", {"width": 3840, "height": 1080}))["ok"]
+    assert (await wall.command("wall.take", {"layout": "cameras-4"}))["ok"]
+    assert len(wall_events()) == seen + 1  # the take's, none for the unchanged size
+    assert wall_events()[-1]["data"]["layout"] == "cameras-4" and wall_events()[-1]["data"]["screen"] == [3840, 1080]
+    for args in ({"width": 0, "height": 1080}, {"width": "3840", "height": 1080}, {"width": 1920.5, "height": 1080},
+                 {"width": True, "height": 1080}, {"width": 1920}, {"width": 10**6, "height": 1080}):
+        bad = await wall.command("wall.screen", args)
+        assert bad["error"]["code"] == "bad_args", (args, bad)
+    assert (await wall.command("wall.screen", {"width": 1920, "height": 1080, "wall": "side"}))["error"]["code"] \
+        == "not_found"
+    await wall.close()
+
+
 async def test_malformed_frames_get_an_error_and_the_connection_stays_usable(backend):
     c = await RawClient.connect(backend.url, backend.token("duty_officer"))
     await c.recv()

@@ -67,12 +67,14 @@ async def test_incident_loop_end_to_end(tmp_path):
         assert seen["data"]["stages"][-1]["by"].startswith("duty_officer")
 
         # plan activation: tasks, notices, the wall switched to the plan's scene, all seen by the leader
+        assert (await duty.command("wall.screen", {"width": 7680, "height": 2160}))["ok"]
         res = await duty.command("plan.activate", {"incident": inc_id, "plan": "flood-major"})
         assert res["ok"], res
         act = res["result"]
         assert len(act["tasks"]) == len(plans["flood-major"]["tasks"]) and act["layout"] == "emergency-command"
         wall = await leader.until(event_of("walls", "main", lambda d: d["layout"] == "emergency-command"))
         assert wall["actor"].startswith("duty_officer")
+        assert wall["data"]["screen"] == [7680, 2160]  # the wall's shape outlives the scene switch
         await leader.until(event_of("incidents", inc_id, lambda d: d.get("plan") == "flood-major"))
         notices = [m["data"] for m in leader.received if event_of("notices")(m)]
         assert {"市气象局", "市应急管理局", "U-26"} <= {n["to"] for n in notices}

@@ -105,3 +105,28 @@ def test_ptz_without_a_selected_camera_sends_nothing(qtbot, online_store, layout
     qtbot.waitUntil(task.done, timeout=T)
     assert sent == ["ptz.move"] and failures and "no PTZ" in failures[0][1]
     window.close()
+
+
+def test_the_miniatures_take_the_walls_shape_from_the_wall_window(qtbot, online_store, layouts_dir):
+    """The wall window tells the hub its size (wall.screen) when it connects and when it is resized; the
+    console's live and preview miniatures draw the wall in that shape. They drew every wall 16:9, so a
+    3840 × 1080 wall's cells looked twice as tall as they are."""
+    from app.wall_window import WallWindow
+
+    wall_store, console_store = online_store("wall_operator"), online_store("duty_officer")
+    window, control = _console(qtbot, console_store, layouts_dir)
+    control.live.resize(640, 400)
+    assert control.live.aspect == 16 / 9
+    wall = WallWindow(wall_store, layouts_dir)
+    qtbot.addWidget(wall)
+    wall.resize(1600, 450)
+    wall.show()
+    qtbot.waitUntil(lambda: list(console_store.wall("main").screen) == [1600, 450], timeout=T)
+    qtbot.waitUntil(lambda: control.live.aspect == 1600 / 450, timeout=T)
+    assert control.preview.aspect == 1600 / 450
+    area = control.live._area()
+    assert abs(area.width() / area.height() - 1600 / 450) < 0.01
+    wall.resize(1200, 900)  # another output
+    qtbot.waitUntil(lambda: list(console_store.wall("main").screen) == [1200, 900], timeout=T)
+    qtbot.waitUntil(lambda: control.live.aspect == 1200 / 900, timeout=T)
+    wall.close()
