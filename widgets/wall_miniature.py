@@ -107,7 +107,8 @@ class WallMiniature(QWidget):
 
     # ---- painting --------------------------------------------------------------------------------
     def _area(self) -> QRectF:
-        """The wall in its shape (``aspect``), centred in the widget below the caption."""
+        """The wall in its shape (``aspect``), right under the caption, centred across (a wide wall in a tall box
+        leaves the space below, not bands above and below)."""
         top = 20 if self.caption else 0
         w, h = self.width(), self.height() - top
         if self.layout_ is not None:
@@ -116,7 +117,7 @@ class WallMiniature(QWidget):
                 w = h * aspect
             else:
                 h = w / aspect
-        return QRectF((self.width() - w) / 2, top + (self.height() - top - h) / 2, w, h)
+        return QRectF((self.width() - w) / 2, top, w, h)
 
     def _rects(self) -> list[QRectF]:
         area = self._area()

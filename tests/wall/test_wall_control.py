@@ -126,6 +126,7 @@ def test_the_miniatures_take_the_walls_shape_from_the_wall_window(qtbot, online_
     assert control.preview.aspect == 1600 / 450
     area = control.live._area()
     assert abs(area.width() / area.height() - 1600 / 450) < 0.01
+    assert area.top() == 20  # right under its caption: the space a wide wall leaves is below, not in two bands
     wall.resize(1200, 900)  # another output
     qtbot.waitUntil(lambda: list(console_store.wall("main").screen) == [1200, 900], timeout=T)
     qtbot.waitUntil(lambda: control.live.aspect == 1200 / 900, timeout=T)
