@@ -68,7 +68,10 @@ class CentreTree(QTreeWidget):
         self.setAlternatingRowColors(True)
         self.setUniformRowHeights(True)
         font = self.font()
-        font.setPointSizeF(max(font.pointSizeF(), 11.0))
+        if font.pixelSize() > 0:  # the app's font is set in pixels (app/theme.py): its point size is -1
+            font.setPixelSize(max(font.pixelSize(), 15))
+        else:
+            font.setPointSizeF(max(font.pointSizeF(), 11.0))
         self.setFont(font)
         self._signals = [(store.entity_changed, self._on_entity), (store.reset, self.refresh)]
         for signal, slot in self._signals:

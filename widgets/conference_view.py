@@ -140,7 +140,10 @@ class ConferenceView(QWidget):
         self.title = QLabel()
         self.title.setObjectName("conferenceTitle")
         font = self.title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.25)
+        if font.pixelSize() > 0:  # the app's font is set in pixels (app/theme.py): its point size is -1
+            font.setPixelSize(round(font.pixelSize() * 1.25))
+        else:
+            font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
         self.title.setFont(font)
         self.title.setWordWrap(True)

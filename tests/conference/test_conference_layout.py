@@ -61,3 +61,21 @@ def test_view_rows_and_tile_names():
     assert by_id["b"].tile == 2 and by_id["d"].tile == 0
     assert tile_names(rec) == ["A", "B", "", ""]
     assert rows(None) == [] and tile_names(None) == []
+
+
+def test_the_conference_title_is_larger_under_the_apps_pixel_sized_font(qtbot):
+    """The app's font is set in pixels (app/theme.py), so its point size is -1: the title was given a point
+    size of -1.25 (a Qt warning, and the title no larger than the rest)."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.theme import ui_font
+    from widgets.conference_view import ConferenceView
+
+    before = QApplication.font()
+    QApplication.setFont(ui_font(16))  # as app/main.py does
+    try:
+        view = ConferenceView()
+        qtbot.addWidget(view)
+        assert view.title.font().pixelSize() == 20 and view.title.font().bold()
+    finally:
+        QApplication.setFont(before)
