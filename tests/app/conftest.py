@@ -57,7 +57,8 @@ def demo_state(alerts: int = 24, seed: int = 7, now: float | None = None) -> dic
         cam.update(state=rng.choice(states))
         if cam["state"] == "live":
             cam.update(fps=25.0, bitrate_kbps=round(rng.uniform(900, 2200)), viewers=rng.randint(1, 4))
-    walls = [{"id": "main", "layout": "daily-duty", "cells": {}, "updated_by": "wang", "updated": now}]
+    walls = [{"id": "main", "layout": "daily-duty", "cells": {}, "updated_by": "wang", "updated": now,
+              "screen": [3840, 1080]}]  # the demo wall: one 3840 × 1080 output (scripts/run-demo.sh)
     return {"alerts": out_alerts, "incidents": incidents, "cameras": cameras, "units": [], "sensors": [],
             "walls": walls}
 
