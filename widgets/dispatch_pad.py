@@ -91,6 +91,7 @@ class DispatchPad(QWidget):
         self.search.setPlaceholderText(translate("DispatchPad", "Search terminals (name, number, department)"))
         self.search.setClearButtonEnabled(True)
         self.department = QComboBox()
+        self.department.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # "All departments" whole
         self.incident = QComboBox()
         self.incident.setToolTip(translate("DispatchPad", "Calls are logged in this incident's timeline"))
         self.emergency_banner = QLabel()
@@ -118,7 +119,7 @@ class DispatchPad(QWidget):
         self.call_log = CallLogView(store)
         top = QHBoxLayout()
         top.addWidget(self.search, 2)
-        top.addWidget(self.department, 1)
+        top.addWidget(self.department)
         top.addWidget(QLabel(translate("DispatchPad", "Incident")))
         top.addWidget(self.incident, 1)
         actions = QHBoxLayout()
@@ -138,6 +139,8 @@ class DispatchPad(QWidget):
         split.addWidget(self.call_log)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
+        # the stretch only shares what is left after the size hints, and the log's is tall: 3:1 from the start
+        split.setSizes([3000, 1000])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(split)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QSplitter
 
 from widgets.dispatch_pad import DispatchPad, pad_keys
 from tests.helpers.shots import shot_path
@@ -50,6 +51,24 @@ def test_keys_emergency_first_then_groups_then_terminals():
     assert not next(k for k in keys if k.id == ts[5]["id"]).online
     assert [k.id for k in pad_keys(ts, groups, calls, query="110")] == ["phone-110"]
     assert all(k.kind == "terminal" for k in pad_keys(ts, groups, calls, department="公安"))
+
+
+def test_the_keys_get_most_of_the_height_and_the_call_log_the_rest(qtbot, store, feed):
+    """The pad is for calling: in a console dock (480 × 900) its keys had ~470 px and the call log ~300 px of
+    mostly empty lines. The splitter gives the keys three quarters. The department filter read "All departme"."""
+    feed.auth(actions=["dispatch.call"])
+    feed.snapshot(terminals=terminals(), talkgroups=[], calls=[], incidents=[])
+    pad = DispatchPad(store)
+    qtbot.addWidget(pad)
+    pad.resize(480, 900)
+    pad.show()
+    qtbot.waitExposed(pad)
+    keys, log = pad.findChild(QSplitter).sizes()
+    assert keys >= 2.5 * log and log >= 120, (keys, log)
+    # and the department filter shows its longest entry ("All departments"), the search box gives way
+    widest = max(pad.department.fontMetrics().horizontalAdvance(pad.department.itemText(i))
+                 for i in range(pad.department.count()))
+    assert pad.department.width() >= widest + 20
 
 
 def test_pad_renders_store_state_and_emits_commands(qtbot, store, feed):
