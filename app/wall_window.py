@@ -189,8 +189,9 @@ class WallWindow(QWidget):
         wall = self._wall_state()
         size = [self.width(), self.height()]
         if (wall is None or not self.isVisible() or list(getattr(wall, "screen", []) or []) == size
-                or getattr(self.store, "connection", "") != "online" or not hasattr(self.store, "request")):
-            return
+                or getattr(self.store, "connection", "") != "online" or not hasattr(self.store, "request")
+                or (getattr(self.store, "actions", None) and not self.store.can("wall.screen"))):
+            return  # a role that may not say it (a view-only wall) leaves the miniatures at 16:9
         self.store.request("wall.screen", {"wall": self.wall_id, "width": size[0], "height": size[1]})
 
     def resizeEvent(self, event):  # noqa: N802 - Qt API
