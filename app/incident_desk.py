@@ -336,8 +336,12 @@ class IncidentDesk(QWidget):
             lst.blockSignals(True)
             lst.clear()
             for incident in by_stage[stage]:
+                where = township_name(incident.township) or incident.department
+                # an incident not yet in the loop (接报) waits in its first column, and its card says so, as the
+                # incident list does
+                own = "" if incident.stage == stage else f" · {stage_name(incident.stage)}"
                 item = QListWidgetItem(f"{grade_name(incident.grade)}  {incident.title}\n"
-                                       f"{format_time(incident.created)} · {township_name(incident.township) or incident.department}")
+                                       f"{format_time(incident.created)} · {where}{own}")
                 item.setData(Qt.ItemDataRole.UserRole, incident.id)
                 item.setForeground(QBrush(QColor(GRADE_COLOURS.get(incident.grade, "#e6edf3"))))
                 item.setToolTip(f"{incident.id} · {incident.category} · {incident.cycle}")

@@ -49,6 +49,21 @@ def test_board_puts_each_incident_in_its_stage_column(desk, store):
     assert sum(c.count() for c in desk.columns.values()) == len(store.incidents())
 
 
+def test_an_incident_before_the_loop_waits_in_the_first_column_and_its_card_says_intake(desk, store, feed):
+    """A new incident (stage "intake", 接报 in the incident list) sits in 信息采集, the board's first column;
+    its card said nothing of that, so the list and the board seemed to disagree."""
+    from widgets.stage_bar import stage_name
+
+    incident = store.incidents()[0]
+    feed.event("incidents", {**store.get("incidents", incident.id).__dict__, "stage": "intake"})
+    desk.refresh()
+    column = desk.columns["collect"]
+    cards = {column.item(i).data(0x0100): column.item(i).text() for i in range(column.count())}
+    assert cards[incident.id].endswith(" · " + stage_name("intake"))
+    assert not any(text.endswith(stage_name("intake")) for key, text in cards.items() if key != incident.id
+                   and store.get("incidents", key).stage == "collect")
+
+
 def test_detail_shows_stages_timeline_tasks_and_supervision(desk, store):
     first = store.incidents()[0]
     incident = store.get("incidents", "yk-I-001") or first
