@@ -69,6 +69,8 @@ def loop_under_way(state: dict, now: float) -> dict:
     incident desk looks like an hour into a shift (its tests, docs/make_screenshots.py)."""
     from widgets.stage_bar import STAGES
 
+    # the first incident's tasks were given 30–23 minutes ago: it was opened before them
+    state["incidents"][0]["created"] = min(state["incidents"][0]["created"], now - 2400)
     for n, inc in enumerate(state["incidents"]):
         k = n % 4 + 1
         inc.update(stage=STAGES[k - 1], cycle="small", source="alert",
@@ -83,6 +85,7 @@ def loop_under_way(state: dict, now: float) -> dict:
          "status": "accepted", "created": now - 1500, "supervised": False, "history": []},
         {"id": "T-3", "incident": first, "department": "卫生健康局", "unit": "", "title": "伤员转运", "due": now - 60,
          "status": "assigned", "created": now - 1400, "supervised": False, "history": []}]
+    assert all(t["created"] > state["incidents"][0]["created"] for t in state["tasks"])
     return state
 
 
