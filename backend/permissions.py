@@ -34,6 +34,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "wall.take": WALL,
     "wall.set_cell": WALL,
     "wall.pause_tours": WALL,
+    "wall.screen": WALL,  # a wall client says its screen size (the miniatures draw its shape)
     "ptz.move": WALL,
     "ptz.stop": WALL,
     "ptz.zoom": WALL,

@@ -154,9 +154,12 @@ async def plan_activate(core: Core, user: User, args: dict, ids: TaskIds) -> dic
                   "created": now, "by": user.name, "read": False}
         notified.append(to)
         changes.append(Change("notices", "upsert", notice["id"], notice))
-    wall = {"id": DEFAULT_WALL, "layout": layout.name, "cells": {}, "updated_by": user.name, "updated": now}
-    screen = (core.get("walls", DEFAULT_WALL) or {}).get("screen")
-    changes.append(Change("walls", "upsert", DEFAULT_WALL, {**wall, "screen": screen} if screen else wall))
+    before = core.get("walls", DEFAULT_WALL) or {}  # like wall.take: paused tours stay paused, the shape stays
+    wall = {"id": DEFAULT_WALL, "layout": layout.name, "cells": {}, "updated_by": user.name, "updated": now,
+            "tours_paused": bool(before.get("tours_paused", False))}
+    if before.get("screen"):
+        wall["screen"] = before["screen"]
+    changes.append(Change("walls", "upsert", DEFAULT_WALL, wall))
     changes.append(Change("incidents", "upsert", incident_id,
                           {**incident, "plan": plan_id, "plan_activated_at": now, "plan_activated_by": user.name}))
     await core.publish(changes, actor=user.name)

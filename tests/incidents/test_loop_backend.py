@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from tests.backend.wsclient import RawClient
 from tests.cap.conftest import cap_doc, info_xml
 from tests.helpers.backend_proc import start_backend
@@ -68,6 +66,7 @@ async def test_incident_loop_end_to_end(tmp_path):
 
         # plan activation: tasks, notices, the wall switched to the plan's scene, all seen by the leader
         assert (await duty.command("wall.screen", {"width": 7680, "height": 2160}))["ok"]
+        assert (await duty.command("wall.pause_tours", {"paused": True}))["ok"]
         res = await duty.command("plan.activate", {"incident": inc_id, "plan": "flood-major"})
         assert res["ok"], res
         act = res["result"]
@@ -75,6 +74,7 @@ async def test_incident_loop_end_to_end(tmp_path):
         wall = await leader.until(event_of("walls", "main", lambda d: d["layout"] == "emergency-command"))
         assert wall["actor"].startswith("duty_officer")
         assert wall["data"]["screen"] == [7680, 2160]  # the wall's shape outlives the scene switch
+        assert wall["data"]["tours_paused"] is True  # and paused tours stay paused, as with wall.take
         await leader.until(event_of("incidents", inc_id, lambda d: d.get("plan") == "flood-major"))
         notices = [m["data"] for m in leader.received if event_of("notices")(m)]
         assert {"市气象局", "市应急管理局", "U-26"} <= {n["to"] for n in notices}
