@@ -127,6 +127,16 @@ def _wall(core: Core, args: dict) -> tuple[str, dict]:
     return wall_id, wall
 
 
+def scene_record(wall_id: str, wall: dict, layout: str, cells: dict, by: str, at: float) -> dict:
+    """The record of wall ``wall_id`` (now ``wall``) switched to scene ``layout`` with ``cells`` (wall.take,
+    plan.activate): paused tours stay paused, and the wall's screen size stays."""
+    record = {"id": wall_id, "layout": layout, "cells": cells, "updated_by": by, "updated": at,
+              "tours_paused": bool(wall.get("tours_paused", False))}
+    if wall.get("screen"):
+        record["screen"] = wall["screen"]
+    return record
+
+
 async def wall_take(core: Core, user: User, args: dict) -> dict:
     """Put a scene on the wall; optional ``cells`` {"<index>": "<camera id>"} are taken with it in one
     change (a scene prepared on a console: preview, then take)."""
@@ -142,10 +152,7 @@ async def wall_take(core: Core, user: User, args: dict) -> dict:
         if not isinstance(camera, str) or not CAMERA_ID.match(camera):
             raise CommandError("bad_args", f"cells.{key}: {str(camera)[:64]!r} is not a camera id")
         cells[str(int(key))] = {"kind": "camera", "camera": camera}
-    record = {"id": wall_id, "layout": layout.name, "cells": cells, "updated_by": user.name, "updated": time.time(),
-              "tours_paused": bool(wall_record.get("tours_paused", False))}
-    if wall_record.get("screen"):
-        record["screen"] = wall_record["screen"]
+    record = scene_record(wall_id, wall_record, layout.name, cells, user.name, time.time())
     await core.publish([Change("walls", "upsert", wall_id, record)], actor=user.name)
     return {"wall": wall_id, "layout": layout.name}
 

@@ -171,7 +171,7 @@ def bench_cost(rtsp: RtspServer) -> list[dict]:
             continue
         cpu, own, bare_cpu, rx = measured
         lan = {} if rx is None else dict(
-            lan_ratio=round((cpu - rx["relay"] + rx["viewers"]) / bare_cpu, 3), forwarder_netrx_pct=round(rx["relay"], 3),
+            lan_ratio=round(on_viewers(cpu, rx) / bare_cpu, 3), forwarder_netrx_pct=round(rx["relay"], 3),
             viewers_netrx_pct=round(rx["viewers"], 3))
         rows.append(figure(f"floor: {names[engine]} / bare ffmpeg pulls", round(cpu / bare_cpu, 3), "ratio",
                            None, round(bare_cpu, 2), round(cpu / bare_cpu, 3), forwarder_cpu_pct=round(own, 2),
@@ -179,18 +179,21 @@ def bench_cost(rtsp: RtspServer) -> list[dict]:
     return rows
 
 
+def on_viewers(cpu: float, rx: dict) -> float:
+    """A fan-out's CPU (% of a core) with the viewers' share of the TCP work where a LAN puts it: the NET_RX
+    its own process ran (``rx["relay"]``: its viewers' receive) off, its viewers' (their ACKs to it) on."""
+    return cpu - rx["relay"] + rx["viewers"]
+
+
 def lan_rows(runs: list[dict], batch_ms: int) -> list[dict]:
-    """The same rounds with the viewers' share of the TCP work where a LAN puts it (bench/netrx.py): the
-    NET_RX softirq the relay's process ran (its viewers' receive path, wake-ups included) taken off it, the
-    NET_RX its viewers ran (the relay's socket taking their acknowledgements) put on it. Not modelled: the
-    NIC's transmit, which a LAN adds to the relay's machine instead of loopback's; the pulls' own receive from
+    """The same rounds with the relay's CPU ``on_viewers`` (bench/netrx.py; its viewers' receive path includes
+    waking them). Not modelled: the NIC's transmit, which a LAN adds to the relay's machine instead of loopback's; the pulls' own receive from
     the cameras, which loopback charges to the RTSP server for the relay's pulls and the bare ones alike."""
+    name = f"relay CPU / bare ffmpeg pulls, viewers' TCP receive on the viewers, batch_ms={batch_ms}"
     if any(r["rx"] is None for r in runs):
-        return [figure(f"relay CPU / bare ffmpeg pulls, viewers' TCP receive on the viewers, batch_ms={batch_ms}",
-                       None, "ratio", note=NetRxTrace.available())]
-    lan = [(r["cpu"] - r["rx"]["relay"] + r["rx"]["viewers"]) / r["bare_cpu"] for r in runs]
-    return [figure(f"relay CPU / bare ffmpeg pulls, viewers' TCP receive on the viewers, batch_ms={batch_ms}",
-                   round(median(lan), 3), "ratio", None, round(median([r["bare_cpu"] for r in runs]), 2),
+        return [figure(name, None, "ratio", note=NetRxTrace.available())]
+    lan = [on_viewers(r["cpu"], r["rx"]) / r["bare_cpu"] for r in runs]
+    return [figure(name, round(median(lan), 3), "ratio", None, round(median([r["bare_cpu"] for r in runs]), 2),
                    round(median(lan), 3), round_ratios=[round(x, 3) for x in lan],
                    relay_python_netrx_pct=[round(r["rx"]["relay"], 3) for r in runs],
                    relay_pulls_netrx_pct=[round(r["rx"]["pulls"], 3) for r in runs],
@@ -287,8 +290,7 @@ def fanout_floor(urls: list[str], engine: str) -> tuple[float, float, float, dic
             time.sleep(1)
             with netrx_trace() as trace:
                 (cpu, _rss, own, _own_rss), (bare_cpu, *_) = measure([lambda: tree(fwd.pid), bare], SAMPLE_S)
-            rx = netrx_shares(trace, relay=[fwd.pid], pulls=[p.pid for p in tree(fwd.pid)[1:]],
-                              viewers=[viewers.pid], bare=[p.pid for p in bare()])
+            rx = netrx_shares(trace, relay=[fwd.pid], viewers=[viewers.pid])
         return cpu, own, bare_cpu, rx
     finally:
         for p in psutil.Process(fwd.pid).children(recursive=True) if fwd.poll() is None else []:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from backend.auth import User
-from backend.commands import CATEGORIES, DEFAULT_WALL, LAYOUT_NAME
+from backend.commands import CATEGORIES, DEFAULT_WALL, LAYOUT_NAME, scene_record
 from backend.core import Change, CommandError, Core
 from backend.incidents.loop import TaskIds, get_record, new_task, text_arg
 from backend_client.layouts import Layout, LayoutError, load_layout
@@ -154,11 +154,7 @@ async def plan_activate(core: Core, user: User, args: dict, ids: TaskIds) -> dic
                   "created": now, "by": user.name, "read": False}
         notified.append(to)
         changes.append(Change("notices", "upsert", notice["id"], notice))
-    before = core.get("walls", DEFAULT_WALL) or {}  # like wall.take: paused tours stay paused, the shape stays
-    wall = {"id": DEFAULT_WALL, "layout": layout.name, "cells": {}, "updated_by": user.name, "updated": now,
-            "tours_paused": bool(before.get("tours_paused", False))}
-    if before.get("screen"):
-        wall["screen"] = before["screen"]
+    wall = scene_record(DEFAULT_WALL, core.get("walls", DEFAULT_WALL) or {}, layout.name, {}, user.name, now)
     changes.append(Change("walls", "upsert", DEFAULT_WALL, wall))
     changes.append(Change("incidents", "upsert", incident_id,
                           {**incident, "plan": plan_id, "plan_activated_at": now, "plan_activated_by": user.name}))

@@ -11,7 +11,7 @@ import pytest
 from app.console_window import ConsoleWindow
 from app.incident_desk import IncidentDesk, incident_timeline, install_console
 from app.incident_dialogs import NewIncidentDialog, PlanDialog, routed_cycle
-from widgets.stage_bar import STAGES, next_stage
+from widgets.stage_bar import STAGES, next_stage, stage_name
 from tests.app.conftest import demo_state, loop_under_way
 
 LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
@@ -52,8 +52,6 @@ def test_board_puts_each_incident_in_its_stage_column(desk, store):
 def test_an_incident_before_the_loop_waits_in_the_first_column_and_its_card_says_intake(desk, store, feed):
     """A new incident (stage "intake", 接报 in the incident list) sits in 信息采集, the board's first column;
     its card said nothing of that, so the list and the board seemed to disagree."""
-    from widgets.stage_bar import stage_name
-
     incident = store.incidents()[0]
     feed.event("incidents", {**store.get("incidents", incident.id).__dict__, "stage": "intake"})
     desk.refresh()
