@@ -4,9 +4,6 @@
 # Why one process per folder: Qt, libvlc and qasync objects of hundreds of tests in one process let a
 # crash in one test take the whole run down (seen here once in several runs); this keeps a failure local
 # and its report readable. Extra arguments go to every pytest call.
-# The Hypothesis property tests (marker `fuzz`, ~9 minutes of one core, pure computation) run in one process
-# of their own, started first and niced, beside the rest, which mostly waits on processes, sockets and
-# timers: on 2 cores the suite takes ~20 minutes instead of ~28.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -42,24 +39,12 @@ run() {  # label, marker, command prefix..., then the target last
 }
 
 EXTRA=("$@")
-fuzz_log=$(mktemp) fuzz_counts=$(mktemp)
-(  # a subshell: its counts start at 0 and come back through $fuzz_counts
-  run fuzz "fuzz and not xvfb and not slow" nice -n 10 env CC_TEST_XVFB= tests
-  echo "$passed $failed $skipped $status" >"$fuzz_counts"
-) >"$fuzz_log" 2>&1 &
-fuzz_pid=$!
 for t in "${targets[@]}"; do
-  run offscreen "not xvfb and not slow and not fuzz" env CC_TEST_XVFB= "$t"
+  run offscreen "not xvfb and not slow" env CC_TEST_XVFB= "$t"
 done
 for t in $(grep -rlE "mark\.xvfb|pytestmark.*xvfb" --include='test_*.py' tests | sort); do
-  run xvfb "xvfb and not slow and not fuzz" env CC_TEST_XVFB=1 "${XVFB[@]}" "$t"
+  run xvfb "xvfb and not slow" env CC_TEST_XVFB=1 "${XVFB[@]}" "$t"
 done
-wait "$fuzz_pid"
-cat "$fuzz_log"
-read -r p f k st <"$fuzz_counts" || { p=0 f=1 k=0 st=1; echo "run-tests: the fuzz lane left no counts" >&2; }
-passed=$(( passed + p )) failed=$(( failed + f )) skipped=$(( skipped + k ))
-[ "$st" -eq 0 ] || status=1
-rm -f "$fuzz_log" "$fuzz_counts"
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status
