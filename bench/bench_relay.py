@@ -187,8 +187,9 @@ def on_viewers(cpu: float, rx: dict) -> float:
 
 def lan_rows(runs: list[dict], batch_ms: int) -> list[dict]:
     """The same rounds with the relay's CPU ``on_viewers`` (bench/netrx.py; its viewers' receive path includes
-    waking them). Not modelled: the NIC's transmit, which a LAN adds to the relay's machine instead of loopback's; the pulls' own receive from
-    the cameras, which loopback charges to the RTSP server for the relay's pulls and the bare ones alike."""
+    waking them). Not modelled: the NIC's transmit, which a LAN adds to the relay's machine instead of
+    loopback's; the pulls' own receive from the cameras, which loopback charges to the RTSP server for the
+    relay's pulls and the bare ones alike."""
     name = f"relay CPU / bare ffmpeg pulls, viewers' TCP receive on the viewers, batch_ms={batch_ms}"
     if any(r["rx"] is None for r in runs):
         return [figure(name, None, "ratio", note=NetRxTrace.available())]

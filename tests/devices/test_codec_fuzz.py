@@ -64,7 +64,9 @@ def gga_rmc(draw):
     return name, fields
 
 
-_LAYOUT, _ANY_FIELDS, _ONE_IN_FOUR, _BAD_BITS = gga_rmc(), st.lists(field, max_size=16), st.integers(0, 3), st.integers(1, 255)
+_LAYOUT = gga_rmc()
+_ANY_FIELDS = st.lists(field, max_size=16)
+_ONE_IN_FOUR, _BAD_BITS = st.integers(0, 3), st.integers(1, 255)
 _ENDING = st.sampled_from([b"\r\n", b"\n", b"\r", b""])
 
 
