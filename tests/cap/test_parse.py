@@ -194,26 +194,39 @@ def test_arbitrary_bytes(data):
     _parse_only_caperror(data)
 
 
+# Strategies built once: one made inside each draw (``st.integers(0, len(doc))``, a ``sampled_from`` of a new
+# list) is validated anew every time. A position is drawn as a fraction of the document's length instead.
+_DOCS = st.sampled_from(VALID)
+_EDITS = st.integers(1, 3)
+_OPS = st.sampled_from(["delete", "insert", "flip", "field", "field", "field"])
+_WHERE = st.integers(0, 1 << 16)
+_CUT = st.integers(1, 40)
+_INSERTS = st.sampled_from([b"<", b">", b"&", b"&amp;", b"]]>", b"<!DOCTYPE a>", b"\x00", b"<info>", b"</info>",
+                            b",", b" ", b"\xff\xfe", b"<?pi?>"])
+_BYTE = st.integers(0, 255)
+_FIELDS = st.sampled_from(FIELDS)
+_FIELD_TEXT = st.text(alphabet=st.sampled_from("0123456789,.-+ eEnaif:TZ\t中"), max_size=60)
+
+
 @st.composite
 def mutated(draw):
-    doc = bytearray(draw(st.sampled_from(VALID)))
-    for _ in range(draw(st.integers(1, 3))):
-        op = draw(st.sampled_from(["delete", "insert", "flip", "field", "field", "field"]))
-        pos = draw(st.integers(0, len(doc)))
+    doc = bytearray(draw(_DOCS))
+    for _ in range(draw(_EDITS)):
+        op = draw(_OPS)
+        pos = draw(_WHERE) * (len(doc) + 1) >> 16
+        pos = min(pos, len(doc))
         if op == "delete":
-            del doc[pos:pos + draw(st.integers(1, 40))]
+            del doc[pos:pos + draw(_CUT)]
         elif op == "insert":
-            doc[pos:pos] = draw(st.sampled_from([b"<", b">", b"&", b"&amp;", b"]]>", b"<!DOCTYPE a>", b"\x00",
-                                                 b"<info>", b"</info>", b",", b" ", b"\xff\xfe", b"<?pi?>"]))
+            doc[pos:pos] = draw(_INSERTS)
         elif op == "flip" and pos < len(doc):
-            doc[pos] = draw(st.integers(0, 255))
+            doc[pos] = draw(_BYTE)
         else:  # replace the text of one element: reaches the mapping code with well-formed XML
-            tag = draw(st.sampled_from(FIELDS))
+            tag = draw(_FIELDS)
             start = doc.find(b"<" + tag + b">")
             end = doc.find(b"</" + tag + b">", start + 1)
             if start >= 0 and end > start:
-                text = draw(st.text(alphabet=st.sampled_from("0123456789,.-+ eEnaif:TZ\t中"), max_size=60))
-                doc[start + len(tag) + 2:end] = text.encode("utf-8")
+                doc[start + len(tag) + 2:end] = draw(_FIELD_TEXT).encode("utf-8")
     return bytes(doc)
 
 

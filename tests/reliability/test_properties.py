@@ -81,37 +81,54 @@ def test_envelope_encode_then_decode_gives_the_message_back(msg):
 
 
 # -- layout files -------------------------------------------------------------------------------------------
+# Strategies built once: one made inside each draw (``st.integers(1, cols - col)``, ``st.sampled_from(free)``)
+# is validated anew every time, which was most of this section's cost at 10,000 cases. A bound that depends on
+# earlier draws is drawn as an index into the choices instead.
+_GRID = st.integers(1, 8)
+_CELL_COUNT = st.integers(0, 10)
+_INDEX = st.integers(0, 63)  # into a list of at most 64 choices, modulo its length
+_KINDS = st.sampled_from(CELL_KINDS)
+_TOUR = st.lists(ids, min_size=1, max_size=3)
+_DWELL = st.integers(1, 3600)
+_TEXT_10, _TEXT_6 = st.text(max_size=10), st.text(max_size=6)
+_ORDER = st.integers(-1000, 1000)
+_EXTRA_KEYS = ["span", "pos", "extra"]
+
+
 @st.composite
 def layouts(draw):
     """A valid layout: cells placed on free grid squares, any kind, optional fields."""
-    cols, rows = draw(st.integers(1, 8)), draw(st.integers(1, 8))
+    cols, rows = draw(_GRID), draw(_GRID)
     free = {(c, r) for c in range(cols) for r in range(rows)}
     cells = []
-    for _ in range(draw(st.integers(0, 10))):
+    for _ in range(draw(_CELL_COUNT)):
         if not free:
             break
-        col, row = draw(st.sampled_from(sorted(free)))
-        w = draw(st.integers(1, cols - col))
-        h = draw(st.integers(1, rows - row))
+        choices = sorted(free)
+        col, row = choices[draw(_INDEX) % len(choices)]
+        w = 1 + draw(_INDEX) % (cols - col)
+        h = 1 + draw(_INDEX) % (rows - row)
         squares = {(col + dc, row + dr) for dc in range(w) for dr in range(h)}
         if not squares <= free:
             w = h = 1
             squares = {(col, row)}
         free -= squares
-        kind = draw(st.sampled_from(CELL_KINDS))
+        kind = draw(_KINDS)
         cells.append(Cell(col, row, kind, w, h,
                           camera=draw(ids) if kind == "camera" else "",
-                          cameras=tuple(draw(st.lists(ids, min_size=1, max_size=3))) if kind == "tour" else (),
-                          dwell=float(draw(st.integers(1, 3600))) if kind == "tour" else 10.0,
-                          text=draw(st.text(max_size=10)),
-                          title=draw(st.text(max_size=10)),
+                          cameras=tuple(draw(_TOUR)) if kind == "tour" else (),
+                          dwell=float(draw(_DWELL)) if kind == "tour" else 10.0,
+                          text=draw(_TEXT_10),
+                          title=draw(_TEXT_10),
                           alarm=draw(st.booleans()) if kind in ("camera", "tour", "empty") else False))
-    return Layout("fuzz", draw(st.text(max_size=10)), cols, rows, tuple(cells), draw(st.text(max_size=6)),
-                  draw(st.integers(-1000, 1000)))
+    return Layout("fuzz", draw(_TEXT_10), cols, rows, tuple(cells), draw(_TEXT_6), draw(_ORDER))
+
+
+_LAYOUTS = layouts()
 
 
 @TEN_K
-@given(layouts())
+@given(_LAYOUTS)
 def test_layout_write_then_read_gives_the_same_scene(layout):
     doc = json.loads(json.dumps(layout.to_json(), ensure_ascii=False))
     back = parse_layout(doc, "layouts/fuzz.json", "fuzz")
@@ -122,11 +139,12 @@ def test_layout_write_then_read_gives_the_same_scene(layout):
 @st.composite
 def mutated_layouts(draw):
     """A valid layout document with one random field replaced by a random JSON value."""
-    doc = draw(layouts()).to_json()
+    doc = draw(_LAYOUTS).to_json()
     target = doc
     if doc["cells"] and draw(st.booleans()):
-        target = doc["cells"][draw(st.integers(0, len(doc["cells"]) - 1))]
-    key = draw(st.sampled_from(sorted(target) + ["span", "pos", "extra"]))
+        target = doc["cells"][draw(_INDEX) % len(doc["cells"])]
+    keys = sorted(target) + _EXTRA_KEYS
+    key = keys[draw(_INDEX) % len(keys)]
     target[key] = draw(json_values)
     return doc
 
