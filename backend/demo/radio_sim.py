@@ -1,10 +1,12 @@
 """A simulated radio gateway on the far end of a serial port (a socat PTY in the demo).
 
-    python -m backend.demo.radio_sim /tmp/cc-radio-b [--radios 12] [--emergency-every 90] [--seed 1]
+    python -m backend.demo.radio_sim /tmp/cc-radio-b [--radios 12] [--emergency-every 90] [--seed 1] [--console]
 
 Demo radios walk around Yongkang and report +GPS every few seconds, change +STAT now and then, answer
 calls (a private call to an off-duty radio is refused with ERROR:4) and raise an +EMRG now and then.
-Protocol: devices/README.md, "Radio gateway protocol".
+Protocol: devices/README.md, "Radio gateway protocol". With ``--console`` a trainer (or a test) sees every AT
+command the gateway receives on stdout, one a line, and each line typed on stdin goes out to the backend as a
+report (``+EMRG:3307007,1`` raises an emergency).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import logging
 import math
 import random
 import sys
+import threading
 from dataclasses import dataclass
 
 from devices import radio_gw
@@ -174,11 +177,30 @@ class RadioSim:
                 await self.send(radio_gw.emergency(r.id, True))
 
 
+class _Console(RadioSim):
+    """The simulator with its commands echoed on stdout."""
+
+    def handle(self, line: str) -> list[bytes]:
+        print(line, flush=True)
+        return super().handle(line)
+
+
+def _read_stdin(loop: asyncio.AbstractEventLoop, sim: RadioSim) -> None:
+    """In a thread: each stdin line goes out as a report, CR LF terminated."""
+    for raw in sys.stdin.buffer:
+        report = raw.strip()
+        if report:
+            asyncio.run_coroutine_threadsafe(sim.send(report + b"\r\n"), loop)
+
+
 async def _main(args: argparse.Namespace) -> int:
     transport = SerialTransport(args.port, 115200, exclusive=False)
     await transport.open(wait=False)
-    sim = RadioSim(transport, args.radios, seed=args.seed, emergency_every=args.emergency_every)
+    sim = (_Console if args.console else RadioSim)(transport, args.radios, seed=args.seed,
+                                                   gps_every=args.gps_every, emergency_every=args.emergency_every)
     log.info("radio gateway simulator on %s: %d radios", args.port, len(sim.radios))
+    if args.console:
+        threading.Thread(target=_read_stdin, args=(asyncio.get_running_loop(), sim), daemon=True).start()
     try:
         await sim.run()
     finally:
@@ -191,7 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("port", help="serial port, e.g. the far end of a socat PTY pair")
     p.add_argument("--radios", type=int, default=12)
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--gps-every", type=float, default=3.0, help="seconds between position reports")
     p.add_argument("--emergency-every", type=float, default=90.0, help="seconds; 0: never")
+    p.add_argument("--console", action="store_true",
+                   help="print each AT command received; send each stdin line to the backend as a report")
     args = p.parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s radio_sim: %(message)s")
     try:

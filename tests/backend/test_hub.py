@@ -232,10 +232,15 @@ async def _closed_with(ws, timeout=30):
     return frames, ws.close_code
 
 
-async def test_a_client_that_never_authenticates_is_closed(backend):
-    async with connect(backend.url) as ws:
-        frames, code = await _closed_with(ws)  # the hub waits 10 s
+async def test_a_client_that_never_authenticates_is_closed(tmp_path):
+    proc = start_backend(tmp_path, extra_args=["--auth-timeout", "2"])  # 10 s by default
+    try:
+        async with connect(proc.url) as ws:
+            frames, code = await _closed_with(ws)
+    finally:
+        proc.stop()
     assert code == 4001 and frames[-1]["code"] == "auth_required"
+    assert "within 2 s" in frames[-1]["message"]
 
 
 @pytest.mark.parametrize("first", [

@@ -3,6 +3,9 @@ then the console with the real backend, a real PTY and the radio simulator: F6 â
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -13,7 +16,8 @@ from PySide6.QtWidgets import QSplitter
 from widgets.dispatch_pad import DispatchPad, pad_keys
 from tests.helpers.shots import shot_path
 
-LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
+ROOT = Path(__file__).resolve().parents[2]
+LAYOUTS = ROOT / "layouts"
 pytestmark = pytest.mark.timeout(180)
 
 
@@ -106,14 +110,28 @@ def test_pad_renders_store_state_and_emits_commands(qtbot, store, feed):
     assert pad.buttons[ts[2]["id"]].styleSheet().count("#1e7d45") == 1  # in call: green
 
 
+def _start_radio_sim(port: str) -> tuple[subprocess.Popen, list[str]]:
+    """The radio gateway simulator in a process of its own, like a real gateway: a busy GUI test process must
+    not delay its answers (the backend's driver waits 2 s). Its stdout lists the AT commands it received."""
+    sim = subprocess.Popen([sys.executable, "-m", "backend.demo.radio_sim", port, "--radios", "12", "--seed", "2",
+                            "--gps-every", "0.5", "--emergency-every", "0", "--console"],
+                           cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    commands: list[str] = []
+
+    def read() -> None:
+        for line in sim.stdout:
+            commands.append(line.decode("utf-8", "replace").strip())
+    threading.Thread(target=read, daemon=True).start()
+    return sim, commands
+
+
 def test_console_f6_calls_a_radio_through_backend_and_serial_port(qapp, qtbot, tmp_path):
     import qasync
 
     from app.console_window import ConsoleWindow
     from app.dispatch_feature import install_console
-    from backend.demo.radio_sim import RadioSim
     from backend_client.store import ClientStore
-    from devices.transport import SerialTransport
+    from devices import radio_gw
     from tests.app.test_console_window import run_soon, run_until
     from tests.helpers.backend_proc import start_backend
     from tests.helpers.pty import PtyPair
@@ -125,10 +143,7 @@ def test_console_f6_calls_a_radio_through_backend_and_serial_port(qapp, qtbot, t
                                                   "--demo-notice-gateway"])
     loop = qasync.QEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
-    far = SerialTransport(pair.b, 115200, exclusive=False)
-    loop.run_until_complete(far.open())
-    sim = RadioSim(far, radios=12, seed=2, gps_every=0.5, emergency_every=0)
-    sim_task = loop.create_task(sim.run())
+    sim, commands = _start_radio_sim(pair.b)
     store = ClientStore()
     window = ConsoleWindow(store, LAYOUTS)
     install_console(window, store)
@@ -140,12 +155,13 @@ def test_console_f6_calls_a_radio_through_backend_and_serial_port(qapp, qtbot, t
         store.start(backend.url, backend.token("duty_officer"))
         run_until(loop, lambda: store.connection == "online" and store.can("dispatch.call")
                   and any(k.online and k.id.startswith("radio-") for k in pad.keys), 60, "online radios on the pad")
-        loop.run_until_complete(sim.send(__import__("devices.radio_gw", fromlist=["x"]).emergency(3307007)))
+        sim.stdin.write(radio_gw.emergency(3307007))
+        sim.stdin.flush()
         run_until(loop, lambda: pad.emergency_banner.isVisibleTo(pad), 20, "emergency banner")
         first = pad.keys[0].id  # the emergency radio comes first: F6 calls it back
         assert first == "radio-3307007"
         run_soon(loop, lambda: window.dispatch_actions[0].trigger())
-        run_until(loop, lambda: "AT+CALL=P,3307007" in sim.commands, 20, "the call on the serial line")
+        run_until(loop, lambda: "AT+CALL=P,3307007" in commands, 20, "the call on the serial line")
         run_until(loop, lambda: any(c.get("state") == "active" for c in store.records("calls").values()), 20,
                   "call active")
         run_until(loop, lambda: pad.call_log.list.count() == 1, 10, "call in the log")
@@ -153,8 +169,8 @@ def test_console_f6_calls_a_radio_through_backend_and_serial_port(qapp, qtbot, t
         for tid in ("radio-3307001", "radio-3307002"):
             pad.toggle_selected(tid)
         run_soon(loop, pad.group_call)
-        run_until(loop, lambda: "AT+CALL=G,9001" in sim.commands, 20, f"group call {sim.commands} {pad.selected}")
-        assert "AT+DGNA=9001,3307001,3307002" in sim.commands
+        run_until(loop, lambda: "AT+CALL=G,9001" in commands, 20, f"group call {commands} {pad.selected}")
+        assert "AT+DGNA=9001,3307001,3307002" in commands
         run_until(loop, lambda: any(g.get("temporary") for g in store.records("talkgroups").values()), 10, "group")
         run_until(loop, lambda: pad.call_log.list.count() == 2, 10, "two calls in the log")
         run_until(loop, lambda: len(pad.buttons) > 10, 10, "keys")
@@ -164,13 +180,12 @@ def test_console_f6_calls_a_radio_through_backend_and_serial_port(qapp, qtbot, t
         run_soon(loop, lambda: window.dispatch_actions[8].trigger())  # Ctrl+H: hang up everything
         run_until(loop, lambda: all(c.get("state") not in ("dialing", "ringing", "active")
                                     for c in store.records("calls").values()), 20, "all calls ended")
-        assert sim.commands[-1] == "AT+HANG"
+        run_until(loop, lambda: commands[-1] == "AT+HANG", 5, "AT+HANG last on the serial line")
     finally:
         window.close()
         loop.run_until_complete(store.stop())
-        sim_task.cancel()
-        loop.run_until_complete(asyncio.gather(sim_task, return_exceptions=True))
-        loop.run_until_complete(far.close())
+        sim.kill()
+        sim.wait(10)
         backend.stop()
         pair.stop()
         asyncio.set_event_loop(None)
