@@ -11,3 +11,13 @@ if str(ROOT) not in sys.path:
 if not os.environ.get("CC_TEST_XVFB"):
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.setdefault("QT_QPA_FONTDIR", "/usr/share/fonts")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every Hypothesis property test is also marked ``fuzz``: `make test` runs them in a lane of their own,
+    on the CPU time the rest of the suite leaves (scripts/run-tests.sh)."""
+    import pytest
+
+    for item in items:
+        if getattr(getattr(item, "function", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.fuzz)

@@ -4,12 +4,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from backend.cap.parse import MAX_BYTES, CapError, base_alert_id, parse_cap, to_alert_records
 from backend_client.models import Alert, Colour
 from tests.cap.conftest import DATA, cap_doc, info_xml
+from tests.helpers.fuzz import TEN_K, cpu_bound
 
 XXE = b"""<?xml version="1.0"?>
 <!DOCTYPE alert [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
@@ -188,8 +189,9 @@ def _parse_only_caperror(data: bytes) -> None:
         Alert.from_dict(rec)
 
 
-@settings(max_examples=10_000, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+@TEN_K
 @given(st.binary(max_size=2048))
+@cpu_bound
 def test_arbitrary_bytes(data):
     _parse_only_caperror(data)
 
@@ -230,7 +232,8 @@ def mutated(draw):
     return bytes(doc)
 
 
-@settings(max_examples=10_000, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+@TEN_K
 @given(mutated())
+@cpu_bound
 def test_mutated_valid_documents(data):
     _parse_only_caperror(data)

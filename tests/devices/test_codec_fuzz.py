@@ -1,18 +1,18 @@
 """Property tests: the Pelco-D parser and the NMEA decoder never raise, whatever bytes arrive."""
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from devices import pelco_d
 from devices.nmea import NmeaDecoder
-
-FUZZ = settings(max_examples=10_000, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+from tests.helpers.fuzz import TEN_K, cpu_bound
 
 # Bytes biased towards the interesting ones, so that sync bytes, separators and digits meet: half of the
 # draws are one of these four. One choice per byte (a one_of takes two: the branch, then the value).
 pelco_bytes = st.lists(st.sampled_from(list(range(256)) + [0xFF, 0x00, 0x01, 0x07] * 64), max_size=80).map(bytes)
 
 
-@FUZZ
+@TEN_K
 @given(data=pelco_bytes, frames=st.lists(st.tuples(*[st.integers(0, 255)] * 5), max_size=4))
+@cpu_bound
 def test_pelco_parse_never_raises(data, frames):
     good = b"".join(pelco_d.PelcoFrame(max(a, 1), b, c, d, e).to_bytes() for a, b, c, d, e in frames)
     rejects = []
@@ -90,8 +90,9 @@ def sentences(draw):
 stream = st.lists(st.one_of(sentences(), st.binary(max_size=40)), max_size=8).map(b"".join)
 
 
-@FUZZ
+@TEN_K
 @given(data=stream, cut=st.integers(0, 400))
+@cpu_bound
 def test_nmea_decoder_never_raises(data, cut):
     dec = NmeaDecoder()
     fixes = dec.feed(data[:cut]) + dec.feed(data[cut:]) + dec.feed(b"\r\n")
@@ -102,17 +103,19 @@ def test_nmea_decoder_never_raises(data, cut):
     assert dec.stats.fixes == len(fixes)
 
 
-@FUZZ
+@TEN_K
 @given(data=st.binary(max_size=300))
+@cpu_bound
 def test_nmea_decoder_never_raises_on_raw_bytes(data):
     dec = NmeaDecoder()
     dec.feed(data)
     dec.feed(b"\n")
 
 
-@settings(max_examples=10_000, deadline=1000)
+@TEN_K
 @given(lat=st.floats(-89.999, 89.999), lon=st.floats(-179.999, 179.999), noise=st.binary(max_size=30),
        cut=st.integers(0, 120))
+@cpu_bound
 def test_nmea_position_round_trip_through_noise(lat, lon, noise, cut):
     def ddmm(value, width):
         deg = int(abs(value))

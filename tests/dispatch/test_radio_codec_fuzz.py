@@ -1,15 +1,16 @@
 """Property tests of the radio gateway codec: arbitrary bytes never raise, reports round-trip (10,000 cases)."""
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from devices import radio_gw as rg
+from tests.helpers.fuzz import TEN_K, cpu_bound
 
-FUZZ = settings(max_examples=10_000, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
 RADIO = st.integers(min_value=1, max_value=rg.MAX_RADIO_ID)
 
 
-@FUZZ
+@TEN_K
 @given(st.lists(st.binary(max_size=300), max_size=6))
+@cpu_bound
 def test_the_decoder_never_raises_on_arbitrary_bytes(chunks):
     decoder = rg.LineDecoder()
     for chunk in chunks:
@@ -18,17 +19,19 @@ def test_the_decoder_never_raises_on_arbitrary_bytes(chunks):
                                     rg.PttEvent, rg.TextMessage, rg.ChannelReport, rg.Unknown))
 
 
-@FUZZ
+@TEN_K
 @given(st.text(max_size=200))
+@cpu_bound
 def test_parse_line_never_raises_on_arbitrary_text(line):
     assert rg.parse_line(line) is not None
 
 
-@FUZZ
+@TEN_K
 @given(RADIO, st.floats(min_value=-90, max_value=90), st.floats(min_value=-180, max_value=180),
        st.floats(min_value=0, max_value=300), st.floats(min_value=0, max_value=359.9),
        st.integers(min_value=1, max_value=5), st.booleans(),
        st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=60))
+@cpu_bound
 def test_reports_round_trip_through_a_split_stream(radio, lat, lon, speed, course, status, on, message):
     message = message.strip() or "x"
     assume(len(message.encode("utf-8")) <= rg.MAX_TEXT)  # longer ones are refused by the builder (tested below)
@@ -45,8 +48,9 @@ def test_reports_round_trip_through_a_split_stream(radio, lat, lon, speed, cours
     assert isinstance(msgs[3], rg.TextMessage) and msgs[3].radio == radio
 
 
-@FUZZ
+@TEN_K
 @given(RADIO, st.text(min_size=1, max_size=400))
+@cpu_bound
 def test_text_builders_refuse_with_a_clear_error_or_build_one_line(radio, message):
     try:
         line = rg.text(radio, message)

@@ -1,14 +1,12 @@
-"""Property tests, 10,000 cases each, no case over 1 s: the websocket envelope codec and layout files."""
+"""Property tests, 10,000 cases each, no case over 1 s of CPU: the websocket envelope codec and layout files."""
 import json
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from backend_client import protocol
 from backend_client.layouts import CELL_KINDS, Cell, Layout, LayoutError, parse_layout
-
-TEN_K = settings(max_examples=10_000, deadline=1000, suppress_health_check=[HealthCheck.too_slow],
-                 database=None)
+from tests.helpers.fuzz import TEN_K, cpu_bound
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**63), st.floats(allow_nan=False,
                     allow_infinity=False), st.text(max_size=20))
@@ -42,12 +40,14 @@ def _decode_both(raw):
 
 @TEN_K
 @given(st.one_of(st.text(max_size=200), st.binary(max_size=200)))
+@cpu_bound
 def test_envelope_decode_of_any_text_or_bytes_raises_only_protocol_errors(raw):
     _decode_both(raw)
 
 
 @TEN_K
 @given(envelopes)
+@cpu_bound
 def test_envelope_decode_of_any_object_is_a_protocol_error_or_a_valid_message(msg):
     raw = json.dumps(msg)
     for decoded in _decode_both(raw):
@@ -72,6 +72,7 @@ statuses = st.builds(lambda s, r, d, t: protocol.status_frame({"state": s, "reas
 @TEN_K
 @given(st.one_of(commands, st.builds(protocol.auth, st.text(max_size=40), st.one_of(st.none(), st.integers(0, 2**40))),
                  events, statuses))
+@cpu_bound
 def test_envelope_encode_then_decode_gives_the_message_back(msg):
     raw = protocol.encode(msg)
     decode = protocol.decode_client if msg["type"] in ("command", "auth") else protocol.decode_server
@@ -129,6 +130,7 @@ _LAYOUTS = layouts()
 
 @TEN_K
 @given(_LAYOUTS)
+@cpu_bound
 def test_layout_write_then_read_gives_the_same_scene(layout):
     doc = json.loads(json.dumps(layout.to_json(), ensure_ascii=False))
     back = parse_layout(doc, "layouts/fuzz.json", "fuzz")
@@ -151,6 +153,7 @@ def mutated_layouts(draw):
 
 @TEN_K
 @given(st.one_of(mutated_layouts(), json_values))
+@cpu_bound
 def test_layout_parse_of_any_document_is_a_layout_or_a_layout_error_naming_the_file(doc):
     try:
         parse_layout(doc, "layouts/fuzz.json", "fuzz")
