@@ -247,10 +247,16 @@ class Core:
         owning centre changes a record)."""
         self._publish_guards.append(guard)
 
-    async def update(self, entity: str, key: str, fields: dict, actor: str = "system") -> dict:
-        """Merge ``fields`` into the current record (created if absent), publish it, return it."""
+    async def update(self, entity: str, key: str, fields: dict, actor: str = "system", *,
+                     create: bool = True) -> dict | None:
+        """Merge ``fields`` into the current record, publish it, return it. The current record is the latest
+        one published, committed or not: a record whose delete is still being committed is absent. An absent
+        record is created; with ``create=False`` it stays absent (nothing published, None returned), so a
+        change about a record (health, a status) cannot bring back one that was just deleted."""
         slot = self._pending.get((entity, key))
         base = slot[0] if slot is not None else self._state.get(entity, {}).get(key)
+        if base is None and not create:
+            return None
         record = {**(base or {"id": key}), **fields}
         events = await self.publish([Change(entity, "upsert", key, record)], actor)
         return dict(events[0]["data"])

@@ -350,8 +350,9 @@ class RelaySupervisor:
             if fields.get("state") == last.get("state") and fields.get("error") == last.get("error") \
                     and now - last_t < NUMBERS_EVERY_S:
                 continue
-            self._published[cam_id] = (now, fields)
-            await self.core.update("cameras", cam_id, fields, actor="relay")
+            # a camera deleted meanwhile (its delete maybe not committed yet) is not brought back
+            if await self.core.update("cameras", cam_id, fields, actor="relay", create=False) is not None:
+                self._published[cam_id] = (now, fields)
 
     async def _audit_views(self) -> None:
         if self._ctl is None:

@@ -119,6 +119,28 @@ async def test_concurrent_updates_of_one_record_lose_no_field(engine):
         assert record["id"] == "cam-1"
 
 
+async def test_an_update_without_create_does_not_bring_back_a_record_whose_delete_is_committing(engine):
+    """The relay's health of a camera read a moment before its delete: the delete is still in the writer's
+    queue (``get`` still shows the committed record), so a plain update would re-create the camera with
+    health fields only. Seen in a conference test: a room's sources deleted at a backend start came back."""
+    async with engine.core() as core:
+        await core.publish([Change("cameras", "upsert", "conf-1", {"name": "site", "source": "conference"})])
+        conn = engine.block_writes()  # the delete waits in the writer's queue
+        try:
+            deleting = asyncio.create_task(core.publish([Change("cameras", "delete", "conf-1")]))
+            await asyncio.sleep(0)  # the delete has run up to its submit
+            assert core.get("cameras", "conf-1") is not None  # committed state: still there
+            assert await core.update("cameras", "conf-1", {"state": "live"}, create=False) is None
+        finally:
+            conn.execute("COMMIT")
+        await deleting
+        assert core.get("cameras", "conf-1") is None
+        created = await core.update("cameras", "cam-2", {"state": "idle"})  # the default still creates
+        assert created == {"id": "cam-2", "state": "idle"} and core.get("cameras", "cam-2") == created
+        assert await core.update("cameras", "cam-3", {"state": "idle"}, create=False) is None
+        assert core.get("cameras", "cam-3") is None
+
+
 async def test_bad_changes_are_refused_in_the_caller_and_nothing_is_written(engine):
     async with engine.core() as core:
         for bad in (Change("users", "upsert", "x", {}), Change("Bad Name", "upsert", "x", {}),
