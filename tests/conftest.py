@@ -15,7 +15,8 @@ os.environ.setdefault("QT_QPA_FONTDIR", "/usr/share/fonts")
 
 def pytest_collection_modifyitems(config, items):
     """Every Hypothesis property test is also marked ``fuzz``: `make test` runs them in a lane of their own,
-    on the CPU time the rest of the suite leaves (scripts/run-tests.sh)."""
+    on the CPU time the rest of the suite leaves (scripts/run-tests.sh). There a case may wait for a core, so
+    a wall-clock ``deadline`` is off: tests/helpers/fuzz.py bounds a case's CPU time instead."""
     import pytest
 
     for item in items:
