@@ -57,7 +57,7 @@ fuzz_log=$(mktemp) fuzz_counts=$(mktemp) fuzz_group=$(mktemp)
 ) >"$fuzz_log" 2>&1 &
 fuzz_pid=$!
 trap 'g=$(cat "$fuzz_group" 2>/dev/null); [ -n "$g" ] && kill -- "-$g" 2>/dev/null' EXIT  # interrupted: end it too
-trap 'exit 130' INT TERM  # (so that the EXIT trap runs)
+trap 'exit 130' INT TERM  # so that the EXIT trap runs (bash takes it when the folder in progress ends)
 for t in "${targets[@]}"; do
   run offscreen "not xvfb and not slow and not fuzz" env CC_TEST_XVFB= "$t"
 done
