@@ -3,9 +3,10 @@
 The camera relay is meant to outlive a backend restart (it is adopted); these are not: a SIGKILLed backend
 would otherwise leave them holding their ports, and the restarted backend's own copy could not start.
 ``die_with_parent`` runs in the child between fork and exec and asks Linux to send it SIGTERM when the
-backend (the thread that forked it: the event loop's) dies, however it dies. A child that does not end on
-that SIGTERM (Janus 1.1 may hang for good after logging "Bye!") is ended by the next backend: the child's
-pid is kept in a file, and ``end_leftover`` SIGKILLs it at the next start.
+backend (the thread that forked it: the event loop's) dies, however it dies; Janus gets SIGKILL instead
+(``killed_with_parent``: Janus 1.1 may hang for good after logging "Bye!"). A child that still does not end
+is ended by the next backend that starts it: the child's pid is kept in a file, and ``end_leftover`` SIGKILLs
+it.
 """
 from __future__ import annotations
 
@@ -20,14 +21,21 @@ from pathlib import Path
 PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent() -> None:
-    """preexec_fn: SIGTERM this child when its parent dies (Linux only; a no-op elsewhere)."""
+def die_with_parent(sig: int = signal.SIGTERM) -> None:
+    """preexec_fn: send this child ``sig`` when its parent dies (Linux only; a no-op elsewhere)."""
     if not sys.platform.startswith("linux"):
         return
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
     except (OSError, AttributeError):
         pass
+
+
+def killed_with_parent() -> None:
+    """preexec_fn: SIGKILL this child when its parent dies. For Janus, which keeps nothing a graceful stop would
+    save, and which may hang on SIGTERM: one did so for two hours after a test's backend was SIGKILLed (the
+    next backend never started Janus, so ``end_leftover`` never ran)."""
+    die_with_parent(signal.SIGKILL)
 
 
 def end_leftover(pid_file: Path, marker: str, wait_s: float = 5.0) -> int | None:

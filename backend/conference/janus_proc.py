@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Awaitable, Callable
 
-from backend.children import die_with_parent, end_leftover
+from backend.children import end_leftover, killed_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +199,7 @@ class JanusProcess:
                 self.binary, "--config", str(config), "--configs-folder", str(self.conf_dir),
                 "--disable-colors", "--debug-timestamps", "--rtp-port-range", self.rtp_port_range,
                 stdin=asyncio.subprocess.DEVNULL, stdout=logf, stderr=logf, cwd=str(self.state_dir),
-                start_new_session=True, preexec_fn=die_with_parent)
+                start_new_session=True, preexec_fn=killed_with_parent)
         self.pid_path.write_text(str(self._proc.pid), "ascii")
         try:
             await self._wait_ready()
