@@ -335,7 +335,7 @@ class RelaySupervisor:
         now = time.monotonic()
         for item in health if isinstance(health, list) else []:
             cam_id = item.get("id")
-            if not isinstance(cam_id, str) or self.core.get("cameras", cam_id) is None:
+            if not isinstance(cam_id, str):
                 continue
             fields = {k: item.get(k) for k in HEALTH_FIELDS}
             sub = item.get("sub") if isinstance(item.get("sub"), dict) else {}
@@ -350,7 +350,8 @@ class RelaySupervisor:
             if fields.get("state") == last.get("state") and fields.get("error") == last.get("error") \
                     and now - last_t < NUMBERS_EVERY_S:
                 continue
-            # a camera deleted meanwhile (its delete maybe not committed yet) is not brought back
+            # only a camera the store has, as last published: one deleted meanwhile (its delete maybe not
+            # committed yet) is not brought back
             if await self.core.update("cameras", cam_id, fields, actor="relay", create=False) is not None:
                 self._published[cam_id] = (now, fields)
 
