@@ -61,10 +61,16 @@ def test_live_stream_shows_moving_pictures_and_recovers_by_itself(qtbot, tile, s
     tile.play(live_ts.url)
     qtbot.waitUntil(lambda: tile.state == "playing", timeout=30_000)
     qtbot.waitUntil(lambda: tile.player.decoded_frames() > 10, timeout=30_000)
+    # Decoded is not yet shown: under load libvlc's display can lag its decoder by seconds (a CI run grabbed
+    # a black window after 10 decoded frames), so wait (at most 30 s) for the test pattern to be on screen.
+    try:
+        qtbot.waitUntil(lambda: _has_test_pattern_colours(grab(tile.surface)), timeout=30_000)
+    except qtbot.TimeoutError:
+        save(grab(tile.surface), tmp_path / "playing.png")
+        pytest.fail(f"no green/blue bars of the test pattern on screen: no video reached the window ({tmp_path})")
     first = grab(tile.surface)
     save(first, tmp_path / "playing.png")
     assert first.std() > 20, "the picture is uniform: no video reached the window"
-    assert _has_test_pattern_colours(first), "no green/blue bars of the test pattern: not the video"
     # The picture must change over time. Under load the display may lag the decoder, so keep grabbing
     # (at most 30 s) until a grab differs from the first, rather than judging one grab after N frames.
     def changed() -> bool:
