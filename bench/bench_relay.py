@@ -13,12 +13,14 @@
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import json
 import urllib.error
 import urllib.request
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -416,12 +418,19 @@ def first_frame(inst, vlc, url: str, timeout: float = 10.0) -> float | None:
         media.release()
 
 
+def _xdg_runtime_dir() -> None:
+    """libvlc complains without XDG_RUNTIME_DIR: a private one, removed at exit (mkdtemp only when unset)."""
+    if "XDG_RUNTIME_DIR" not in os.environ:
+        os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="cc-xdg-")
+        atexit.register(shutil.rmtree, os.environ["XDG_RUNTIME_DIR"], ignore_errors=True)
+
+
 def bench_cold_tile(rtsp: RtspServer) -> list[dict]:
     try:
         import vlc
     except (ImportError, OSError) as exc:
         return [figure("cold tile", None, "s", note=f"libvlc not available: {exc}")]
-    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="cc-xdg-"))  # libvlc complains without it
+    _xdg_runtime_dir()
     inst = vlc.Instance(VLC_ARGS)
     cams = [{"id": "g25", "url": rtsp.url("gop25")}, {"id": "g50", "url": rtsp.url("b01")}]
     rows = []
@@ -463,7 +472,7 @@ def bench_multicast_cold(rtsp: RtspServer) -> list[dict]:
         import vlc
     except (ImportError, OSError) as exc:
         return [figure("cold tile over multicast", None, "s", note=f"libvlc not available: {exc}")]
-    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="cc-xdg-"))
+    _xdg_runtime_dir()
     inst = vlc.Instance(VLC_ARGS + ["--miface=lo"])  # join on lo: the relay sends on 127.0.0.1 here
     port = 41000 + os.getpid() % 2000
     cams = [{"id": "g25", "url": rtsp.url("gop25"), "multicast": f"239.255.77.25:{port}"},
