@@ -52,13 +52,18 @@ class NatsTransport(Transport):
         self._js = None
         self._jsm = None
         self._sub = None
+        self._acked = 0  # the highest in-stream seq acked (ack-all: it and everything before it are committed)
+        self._next = 1  # the in-stream seq the engine must be handed next (see ``fetch``)
+        self.rewinds = 0
+        self._awaiting_acks: set[asyncio.Future] = set()  # one per publish window in flight (see ``publish``)
         self._in_stream = "UP" if is_hub else f"DOWN_{centre}"
         self._out_stream = "DOWN" if is_hub else f"UP_{centre}"
 
     # -- life --------------------------------------------------------------------------------------
     async def start(self) -> None:
         self._nc = await nats.connect(self.url, name=f"cc-federation-{self.centre}", max_reconnect_attempts=-1,
-                                      reconnect_time_wait=0.5, connect_timeout=5, allow_reconnect=True)
+                                      reconnect_time_wait=0.5, connect_timeout=5, allow_reconnect=True,
+                                      disconnected_cb=self._disconnected)
         domain = HUB_DOMAIN if self.is_hub else self.centre
         self._js = self._nc.jetstream(domain=domain, timeout=10, publish_async_max_pending=PUBLISH_WINDOW * 4)
         self._jsm = self._js  # JetStreamContext is also the manager
@@ -73,11 +78,12 @@ class NatsTransport(Transport):
                                     external=api.ExternalStream(api=f"$JS.{HUB_DOMAIN}.API"))
             await self._ensure_stream(api.StreamConfig(name=self._in_stream, sources=[down], **_durable()))
         try:
-            await self._js.consumer_info(self._in_stream, DURABLE)
+            consumer = await self._js.consumer_info(self._in_stream, DURABLE)
         except NotFoundError:
-            await self._js.add_consumer(self._in_stream, api.ConsumerConfig(
-                durable_name=DURABLE, ack_policy=api.AckPolicy.ALL, deliver_policy=api.DeliverPolicy.ALL,
-                ack_wait=60, max_ack_pending=20_000))
+            consumer = await self._js.add_consumer(self._in_stream, _consumer(api.DeliverPolicy.ALL))
+        self._acked = int(consumer.ack_floor.stream_seq or 0) if consumer.ack_floor else 0
+        first = (await self._js.stream_info(self._in_stream)).state.first_seq or 1  # older ones aged out
+        self._next = max(self._acked + 1, first)
         self._sub = await self._js.pull_subscribe_bind(DURABLE, self._in_stream)
         if self.monitor is not None:
             self._watcher = asyncio.create_task(self._watch_links(), name=f"fed-link-watch-{self.centre}")
@@ -171,21 +177,59 @@ class NatsTransport(Transport):
                     subject = f"fed.up.{self.centre}"
                 futures.append(await self._js.publish_async(
                     subject, raw, stream=self._out_stream, headers={"Nats-Msg-Id": msg_id}))
-            done = await asyncio.wait_for(asyncio.gather(*futures, return_exceptions=True), 30)
+            done = await self._acks(futures, timeout=30)
             failed = next((r for r in done if isinstance(r, BaseException)), None)
             if failed is not None:
                 raise FederationError(f"publish to {self._out_stream} failed: {failed!r}")
 
+    async def _acks(self, futures: list[asyncio.Future], timeout: float) -> list:
+        """The broker's answers to these publishes. Raises at once when the connection drops meanwhile: the
+        answers of a broker that went away never come (nats-py keeps waiting for them), and the caller's retry
+        is safe (Nats-Msg-Id). Raises after ``timeout`` without them all."""
+        dropped = asyncio.get_running_loop().create_future()
+        self._awaiting_acks.add(dropped)
+        acks = asyncio.gather(*futures, return_exceptions=True)
+        try:
+            await asyncio.wait([acks, dropped], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._awaiting_acks.discard(dropped)
+        if acks.done():
+            return acks.result()
+        pending = sum(1 for f in futures if not f.done())
+        acks.cancel()  # frees nats-py's places for pending publishes
+        if dropped.done():
+            raise FederationError(f"the connection to the broker dropped with {pending} publishes unanswered")
+        raise FederationError(f"{pending} publishes unanswered after {timeout:g} s")
+
+    async def _disconnected(self) -> None:
+        for waiting in self._awaiting_acks:
+            if not waiting.done():
+                waiting.set_result(None)
+
     # -- in ----------------------------------------------------------------------------------------
     async def fetch(self, max_messages: int, timeout: float) -> list[Delivery]:
         """Up to ``FETCH_PACKS`` broker messages; each pack becomes one Delivery per message, all with the
-        pack's handle (acking the last one acks the pack and everything before it: ack-all)."""
+        pack's handle (acking the last one acks the pack and everything before it: ack-all).
+
+        Nothing may pass a message that was delivered but never reached the engine's commit: one whose answer
+        was lost when the broker went down, or one a previous engine fetched and died with. The broker would
+        send it again only after ``ack_wait``, and by then an ack of anything after it (ack-all) would have
+        acknowledged it, and the cursor of its source passed it: lost. The in-stream's seqs are dense, so a
+        message past the next one expected shows such a gap; the consumer is then re-created to deliver again
+        from the first one not acked (what was already committed is skipped by the cursor)."""
         try:
             msgs = await self._sub.fetch(max(1, min(max_messages, FETCH_PACKS)), timeout=timeout)
         except (nats.errors.TimeoutError, asyncio.TimeoutError):
             return []
         out = []
         for raw in msgs:
+            seq = raw.metadata.sequence.stream
+            if seq > self._next and not await self._expired_before(seq):
+                log.warning("federation: %s seq %d delivered, %d..%d never reached this engine; delivering "
+                            "again from %d", self._in_stream, seq, self._next, seq - 1, self._acked + 1)
+                await self._rewind(self._acked + 1)
+                return out
+            self._next = max(self._next, seq + 1)
             try:
                 out.extend(Delivery(m, raw) for m in decode_pack(raw.data))
             except FederationError as exc:
@@ -194,7 +238,31 @@ class NatsTransport(Transport):
 
     async def ack(self, deliveries: list[Delivery]) -> None:
         if deliveries:
-            await deliveries[-1].handle.ack()  # ack-all: acknowledges every earlier one too
+            handle = deliveries[-1].handle
+            await handle.ack()  # ack-all: acknowledges every earlier one too
+            self._acked = max(self._acked, handle.metadata.sequence.stream)
+
+    async def _expired_before(self, seq: int) -> bool:
+        """Whether the missing seqs before ``seq`` are gone from the stream (its age limit): nothing to wait for."""
+        first = (await self._js.stream_info(self._in_stream)).state.first_seq
+        if first <= self._next:
+            return False
+        log.error("federation: %s seqs %d..%d expired before this centre applied them", self._in_stream,
+                  self._next, min(seq, first) - 1)
+        return True
+
+    async def _rewind(self, start: int) -> None:
+        """Re-create the durable consumer to deliver from in-stream seq ``start``. Should the process die in
+        between, start() creates it from the beginning: everything again, skipped by the cursors."""
+        await self._sub.unsubscribe()
+        try:
+            await self._js.delete_consumer(self._in_stream, DURABLE)
+        except NotFoundError:
+            pass
+        await self._js.add_consumer(self._in_stream, _consumer(api.DeliverPolicy.BY_START_SEQUENCE, start))
+        self._sub = await self._js.pull_subscribe_bind(DURABLE, self._in_stream)
+        self._next = start
+        self.rewinds += 1
 
     # -- link state --------------------------------------------------------------------------------
     async def links(self) -> dict[str, LinkInfo]:
@@ -270,6 +338,12 @@ def _encoded(pack: list[FedMessage]) -> list[tuple[list[FedMessage], bytes]]:
 def _durable() -> dict:
     return {"storage": api.StorageType.FILE, "retention": api.RetentionPolicy.LIMITS, "max_age": MAX_AGE_S,
             "duplicate_window": 600.0}
+
+
+def _consumer(deliver: api.DeliverPolicy, start: int | None = None) -> api.ConsumerConfig:
+    """The "apply" consumer: ack-all, acked after the local commit."""
+    return api.ConsumerConfig(durable_name=DURABLE, ack_policy=api.AckPolicy.ALL, deliver_policy=deliver,
+                              opt_start_seq=start, ack_wait=60, max_ack_pending=20_000)
 
 
 def _source(centre: str) -> api.StreamSource:

@@ -27,6 +27,31 @@ async def test_a_killed_server_is_started_again_with_its_streams(tmp_path):
         await server.stop()
 
 
+async def test_a_publish_whose_broker_dies_fails_at_once_for_the_retry(tmp_path):
+    """The broker takes the publishes and dies before it answers: its answers will never come, and the
+    publish says so when the connection drops, not after its 30 s wait (the engine then publishes again)."""
+    import time
+
+    from backend.federation.nats_transport import NatsTransport
+
+    server = await NatsServer(hub_config(tmp_path, "city"), tmp_path).start()
+    transport = NatsTransport("city", server.url, is_hub=True)
+    await transport.start()
+    try:
+        os.kill(server.pid, signal.SIGSTOP)  # takes the bytes (the socket's buffer), answers nothing
+        msgs = [FedMessage("city", i, "tasks", "upsert", f"city-T-{i}", {"title": "t"}, "city", time.time(),
+                           target="a") for i in range(1, 6)]
+        publish = asyncio.create_task(transport.publish(msgs))
+        await asyncio.sleep(0.5)
+        assert not publish.done()
+        os.kill(server.pid, signal.SIGKILL)  # a stopped process dies too
+        with pytest.raises(FederationError, match="connection to the broker dropped with 1 publishes unanswered"):
+            await publish
+    finally:
+        await transport.close()
+        await server.stop()
+
+
 def test_bad_setup_is_named(tmp_path):
     with pytest.raises(ValueError, match="nats-leaf://"):
         leaf_config(tmp_path, "a", "http://hub:7422")

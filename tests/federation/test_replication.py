@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from backend.federation.nats_transport import NatsTransport
 from backend.federation.ownership import CURSORS
 from tests.federation.cluster import HUB, Cluster, produce, wait_for
 
@@ -29,15 +30,31 @@ def expected(prefix: str, n: int) -> list[str]:
 
 async def assert_all_once_in_order(cluster: Cluster, n: int, timeout: float = 90) -> None:
     hub = cluster.hub
-    await wait_for(lambda: all(hub.count("alerts", c) == n for c in cluster.leaves) and
-                   all(leaf.count("tasks", HUB) == n for leaf in cluster.leaves.values()), timeout,
-                   f"{n} alerts from each leaf at the hub and {n} city tasks at each leaf")
+    try:
+        await wait_for(lambda: all(hub.count("alerts", c) == n for c in cluster.leaves) and
+                       all(leaf.count("tasks", HUB) == n for leaf in cluster.leaves.values()), timeout,
+                       f"{n} alerts from each leaf at the hub and {n} city tasks at each leaf")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; {_missing(cluster, n)}") from None
     for c, leaf in cluster.leaves.items():
         # once and in order: the events the hub committed for this source are exactly its sequence
         assert hub.applied_keys("alerts", c) == expected(f"{c}-A", n)
         assert leaf.applied_keys("tasks", HUB) == expected(f"{HUB}-T", n)
         assert hub.core.get(CURSORS, c)["seq"] == max(e for e in _own_alert_seqs(leaf))
         assert hub.replicator.stats[c].refused == 0
+
+
+def _missing(cluster: Cluster, n: int) -> str:
+    """What did not arrive, per direction: how many, and the first keys (a gap in the middle is not slowness)."""
+    def gap(have: set[str], prefix: str) -> str:
+        lost = [k for k in expected(prefix, n) if k not in have]
+        return f"{len(lost)} missing" + (f" ({', '.join(lost[:5])}{'…' if len(lost) > 5 else ''})" if lost else "")
+
+    parts = []
+    for c, leaf in cluster.leaves.items():
+        parts.append(f"{c}→hub alerts: {gap({r['id'] for r in cluster.hub.core.all('alerts')}, f'{c}-A')}")
+        parts.append(f"hub→{c} tasks: {gap({r['id'] for r in leaf.core.all('tasks')}, f'{HUB}-T')}")
+    return "; ".join(parts)
 
 
 def _own_alert_seqs(centre) -> list[int]:
@@ -180,3 +197,31 @@ async def test_a_pack_published_twice_is_stored_once(cluster):
     assert (await a.transport._js.stream_info("UP_a")).state.messages == before + 3
     await wait_for(lambda: cluster.hub.core.get("alerts", "a-P-00450") is not None, 60, "the packs at the hub")
     assert cluster.hub.applied_keys("alerts", "a") == expected("a-P", 450)
+
+
+async def test_messages_fetched_but_never_applied_still_arrive(cluster):
+    """The hub's engine fetched a batch and died before committing it (the batch was in its inbox, or the
+    fetch's answer was lost when its broker went down): those messages are delivered but not acked. Whatever
+    comes after them must not pass them by: they are applied, in order, before anything newer."""
+    hub, a = cluster.hub, cluster.leaves["a"]
+    await produce(a.core, "alerts", "a-A", 100, 10_000)
+    await wait_for(lambda: hub.count("alerts", "a") == 100, 60, "100 alerts at the hub")
+    await hub.stop_engine()
+    await produce(a.core, "alerts", "a-B", 300, 10_000)
+    lost = NatsTransport(HUB, hub.server.url, is_hub=True, leaves=list(cluster.leaves))
+    await lost.start()  # the dead engine's connection: it takes the batch and goes away without a word
+    try:
+        seen: list[str] = []
+        await wait_for(lambda: _take(lost, seen), 60, "the a-B alerts delivered to the engine that dies")
+    finally:
+        await lost.close()
+    await produce(a.core, "alerts", "a-C", 1, 10_000)  # something newer, after the lost batch
+    await hub.start_engine()
+    await wait_for(lambda: hub.core.get("alerts", "a-C-00001") is not None, 60, "the newer alert")
+    assert hub.applied_keys("alerts", "a") == expected("a-A", 100) + expected("a-B", 300) + ["a-C-00001"]
+    assert hub.transport.rewinds == 1  # found by the gap in the stream's seqs, not by waiting out ack_wait
+
+
+async def _take(transport, seen: list[str]) -> bool:
+    seen += [d.message.key for d in await transport.fetch(64, timeout=1.0) if d.message is not None]
+    return "a-B-00300" in seen
