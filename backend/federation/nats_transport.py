@@ -54,6 +54,7 @@ class NatsTransport(Transport):
         self._sub = None
         self._acked = 0  # the highest in-stream seq acked (ack-all: it and everything before it are committed)
         self._next = 1  # the in-stream seq the engine must be handed next (see ``fetch``)
+        self._rewind_from: int | None = None  # a re-creation of the consumer not done yet (see ``_rewind``)
         self.rewinds = 0
         self._awaiting_acks: set[asyncio.Future] = set()  # one per publish window in flight (see ``publish``)
         self._in_stream = "UP" if is_hub else f"DOWN_{centre}"
@@ -217,6 +218,8 @@ class NatsTransport(Transport):
         acknowledged it, and the cursor of its source passed it: lost. The in-stream's seqs are dense, so a
         message past the next one expected shows such a gap; the consumer is then re-created to deliver again
         from the first one not acked (what was already committed is skipped by the cursor)."""
+        if self._rewind_from is not None:  # one that failed part-way (the broker went away): again
+            await self._rewind()
         try:
             msgs = await self._sub.fetch(max(1, min(max_messages, FETCH_PACKS)), timeout=timeout)
         except (nats.errors.TimeoutError, asyncio.TimeoutError):
@@ -227,7 +230,8 @@ class NatsTransport(Transport):
             if seq > self._next and not await self._expired_before(seq):
                 log.warning("federation: %s seq %d delivered, %d..%d never reached this engine; delivering "
                             "again from %d", self._in_stream, seq, self._next, seq - 1, self._acked + 1)
-                await self._rewind(self._acked + 1)
+                self._rewind_from = self._acked + 1
+                await self._rewind()
                 return out
             self._next = max(self._next, seq + 1)
             try:
@@ -251,17 +255,22 @@ class NatsTransport(Transport):
                   self._next, min(seq, first) - 1)
         return True
 
-    async def _rewind(self, start: int) -> None:
-        """Re-create the durable consumer to deliver from in-stream seq ``start``. Should the process die in
-        between, start() creates it from the beginning: everything again, skipped by the cursors."""
-        await self._sub.unsubscribe()
+    async def _rewind(self) -> None:
+        """Re-create the durable consumer to deliver from in-stream seq ``_rewind_from``. Should this fail
+        part-way, the next fetch does it again; should the process die in between, start() creates the consumer
+        from the beginning: everything again, skipped by the cursors."""
+        start = self._rewind_from
+        try:
+            await self._sub.unsubscribe()
+        except nats.errors.BadSubscriptionError:  # done by an earlier try
+            pass
         try:
             await self._js.delete_consumer(self._in_stream, DURABLE)
         except NotFoundError:
             pass
         await self._js.add_consumer(self._in_stream, _consumer(api.DeliverPolicy.BY_START_SEQUENCE, start))
         self._sub = await self._js.pull_subscribe_bind(DURABLE, self._in_stream)
-        self._next = start
+        self._next, self._rewind_from = start, None
         self.rewinds += 1
 
     # -- link state --------------------------------------------------------------------------------
