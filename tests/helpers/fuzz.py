@@ -6,7 +6,9 @@ leaves (scripts/run-tests.sh), where a case can wait for a core longer than it c
 fails like any other, and Hypothesis shrinks it.
 
 Full (generation 2) garbage collections that fall inside a case are not counted as the case's: they walk every
-object of the process, and during a 10,000-case run most of those are Hypothesis's own record of the cases so far.
+object of the process, and during a 10,000-case run most of those are Hypothesis's own record of the cases so far
+(a trivial 10,000-case test here: 28,000 objects before, 452,000 by its last case, 28,000 after; its worst full
+collection took 0.96 s).
 Measured on this machine, one such pass inside a trivial case took 0.40 s (CAP bytes), 0.68 s (CAP mutations), and
 in a CI run 1.65 s (layout round trip, the fourteenth test of the lane's process). The collections of the young
 generations, which the case's own garbage fills, still count.
