@@ -199,29 +199,37 @@ async def test_a_pack_published_twice_is_stored_once(cluster):
     assert cluster.hub.applied_keys("alerts", "a") == expected("a-P", 450)
 
 
-async def test_messages_fetched_but_never_applied_still_arrive(cluster):
-    """The hub's engine fetched a batch and died before committing it (the batch was in its inbox, or the
+@pytest.mark.parametrize("way", ["up", "down"])
+async def test_messages_fetched_but_never_applied_still_arrive(cluster, way):
+    """A centre's engine fetched a batch and died before committing it (the batch was in its inbox, or the
     fetch's answer was lost when its broker went down): those messages are delivered but not acked. Whatever
-    comes after them must not pass them by: they are applied, in order, before anything newer."""
+    comes after them must not pass them by: they are applied, in order, before anything newer. Up: the hub
+    takes leaf a's alerts; down: leaf a takes the city's tasks."""
     hub, a = cluster.hub, cluster.leaves["a"]
-    await produce(a.core, "alerts", "a-A", 100, 10_000)
-    await wait_for(lambda: hub.count("alerts", "a") == 100, 60, "100 alerts at the hub")
-    await hub.stop_engine()
-    await produce(a.core, "alerts", "a-B", 300, 10_000)
-    lost = NatsTransport(HUB, hub.server.url, is_hub=True, leaves=list(cluster.leaves))
+    if way == "up":
+        sender, receiver, entity, src, prefix, extra = a, hub, "alerts", "a", "a-", None
+    else:
+        sender, receiver, entity, src, prefix, extra = hub, a, "tasks", HUB, f"{HUB}-", {"share": ["a"]}
+    await produce(sender.core, entity, f"{prefix}A", 100, 10_000, extra)
+    await wait_for(lambda: receiver.count(entity, src) == 100, 60, f"100 {entity} at {receiver.id}")
+    await receiver.stop_engine()
+    await produce(sender.core, entity, f"{prefix}B", 300, 10_000, extra)
+    lost = NatsTransport(receiver.id, receiver.server.url, is_hub=receiver.is_hub, hub_centre=HUB,
+                         leaves=list(cluster.leaves) if receiver.is_hub else None)
     await lost.start()  # the dead engine's connection: it takes the batch and goes away without a word
     try:
         seen: list[str] = []
-        await wait_for(lambda: _take(lost, seen), 60, "the a-B alerts delivered to the engine that dies")
+        await wait_for(lambda: _take(lost, seen, f"{prefix}B-00300"), 60, "the batch the dying engine takes")
     finally:
         await lost.close()
-    await produce(a.core, "alerts", "a-C", 1, 10_000)  # something newer, after the lost batch
-    await hub.start_engine()
-    await wait_for(lambda: hub.core.get("alerts", "a-C-00001") is not None, 60, "the newer alert")
-    assert hub.applied_keys("alerts", "a") == expected("a-A", 100) + expected("a-B", 300) + ["a-C-00001"]
-    assert hub.transport.rewinds == 1  # found by the gap in the stream's seqs, not by waiting out ack_wait
+    await produce(sender.core, entity, f"{prefix}C", 1, 10_000, extra)  # something newer, after the lost batch
+    await receiver.start_engine()
+    await wait_for(lambda: receiver.core.get(entity, f"{prefix}C-00001") is not None, 60, "the newer one")
+    assert receiver.applied_keys(entity, src) == \
+        expected(f"{prefix}A", 100) + expected(f"{prefix}B", 300) + [f"{prefix}C-00001"]
+    assert receiver.transport.rewinds == 1  # found by the gap in the stream's seqs, not by waiting out ack_wait
 
 
-async def _take(transport, seen: list[str]) -> bool:
+async def _take(transport, seen: list[str], last: str) -> bool:
     seen += [d.message.key for d in await transport.fetch(64, timeout=1.0) if d.message is not None]
-    return "a-B-00300" in seen
+    return last in seen
