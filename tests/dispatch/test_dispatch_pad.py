@@ -3,6 +3,7 @@ then the console with the real backend, a real PTY and the radio simulator: F6 â
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import sys
 import threading
@@ -138,20 +139,28 @@ def test_console_f6_calls_a_radio_through_backend_and_serial_port(qapp, qtbot, t
 
     for i in range(6):
         QSettings().remove(f"dispatch/slot{i + 1}")
-    pair = PtyPair(tmp_path / "pty").start()
-    backend = start_backend(tmp_path, extra_args=["--radio", pair.a, "--dispatch-demo-directory",
-                                                  "--demo-notice-gateway"])
-    loop = qasync.QEventLoop(qapp, already_running=False)
-    asyncio.set_event_loop(loop)
-    sim, commands = _start_radio_sim(pair.b)
-    store = ClientStore()
-    window = ConsoleWindow(store, LAYOUTS)
-    install_console(window, store)
-    qtbot.addWidget(window)
-    window.resize(1600, 1000)
-    window.show()
-    pad = window.dispatch_pad
-    try:
+    with contextlib.ExitStack() as cleanup:  # undone in reverse, whichever step fails
+        pair = PtyPair(tmp_path / "pty").start()
+        cleanup.callback(pair.stop)
+        backend = start_backend(tmp_path, extra_args=["--radio", pair.a, "--dispatch-demo-directory",
+                                                      "--demo-notice-gateway"])
+        cleanup.callback(backend.stop)
+        loop = qasync.QEventLoop(qapp, already_running=False)
+        cleanup.callback(loop.close)
+        asyncio.set_event_loop(loop)
+        cleanup.callback(asyncio.set_event_loop, None)
+        sim, commands = _start_radio_sim(pair.b)
+        cleanup.callback(sim.wait, 10)
+        cleanup.callback(sim.kill)
+        store = ClientStore()
+        cleanup.callback(lambda: loop.run_until_complete(store.stop()))
+        window = ConsoleWindow(store, LAYOUTS)
+        cleanup.callback(window.close)
+        install_console(window, store)
+        qtbot.addWidget(window)
+        window.resize(1600, 1000)
+        window.show()
+        pad = window.dispatch_pad
         store.start(backend.url, backend.token("duty_officer"))
         run_until(loop, lambda: store.connection == "online" and store.can("dispatch.call")
                   and any(k.online and k.id.startswith("radio-") for k in pad.keys), 60, "online radios on the pad")
@@ -181,12 +190,3 @@ def test_console_f6_calls_a_radio_through_backend_and_serial_port(qapp, qtbot, t
         run_until(loop, lambda: all(c.get("state") not in ("dialing", "ringing", "active")
                                     for c in store.records("calls").values()), 20, "all calls ended")
         run_until(loop, lambda: commands[-1] == "AT+HANG", 5, "AT+HANG last on the serial line")
-    finally:
-        window.close()
-        loop.run_until_complete(store.stop())
-        sim.kill()
-        sim.wait(10)
-        backend.stop()
-        pair.stop()
-        asyncio.set_event_loop(None)
-        loop.close()
