@@ -22,8 +22,10 @@ done
 targets+=(tests/test_*.py)
 
 passed=0 failed=0 skipped=0 status=0
-spare() {  # run "$@" on spare CPU time only (a session, hence an autogroup, of its own; falls back to nice)
-  SPARE_GROUP_FILE=$fuzz_group setsid -w bash -c 'echo $$ >"$SPARE_GROUP_FILE"; echo 19 >/proc/self/autogroup 2>/dev/null
+spare() {  # group file, command...: run the command on spare CPU time only (a session, hence an autogroup,
+  # of its own; falls back to nice); its process group id goes into the group file (to end it when interrupted)
+  local group_file=$1; shift
+  SPARE_GROUP_FILE=$group_file setsid -w bash -c 'echo $$ >"$SPARE_GROUP_FILE"; echo 19 >/proc/self/autogroup 2>/dev/null
     if chrt --idle 0 true 2>/dev/null; then exec chrt --idle 0 nice -n 19 "$@"; else exec nice -n 19 "$@"; fi' \
     spare "$@"
 }
@@ -52,7 +54,7 @@ EXTRA=("$@")
 fuzz_log=$(mktemp) fuzz_counts=$(mktemp) fuzz_group=$(mktemp)
 (  # a subshell: its counts start at 0 and come back through $fuzz_counts; per-test timeout 20 min, not 5
   EXTRA=(-o timeout=1200 "${EXTRA[@]}")
-  run fuzz "fuzz and not xvfb and not slow" spare env CC_TEST_XVFB= tests
+  run fuzz "fuzz and not xvfb and not slow" spare "$fuzz_group" env CC_TEST_XVFB= tests
   echo "$passed $failed $skipped $status" >"$fuzz_counts"
 ) >"$fuzz_log" 2>&1 &
 fuzz_pid=$!
