@@ -332,11 +332,15 @@ class RelaySupervisor:
 
     async def _publish(self, health: list) -> None:
         """camera health → the cameras records: at once on a state change, numbers every ~5 s."""
+        if not isinstance(health, list):
+            return
         now = time.monotonic()
-        for item in health if isinstance(health, list) else []:
+        reported: set[str] = set()
+        for item in health:
             cam_id = item.get("id")
             if not isinstance(cam_id, str):
                 continue
+            reported.add(cam_id)
             fields = {k: item.get(k) for k in HEALTH_FIELDS}
             sub = item.get("sub") if isinstance(item.get("sub"), dict) else {}
             if fields["state"] == "idle" and sub and sub.get("state") != "idle":
@@ -354,6 +358,10 @@ class RelaySupervisor:
             # committed yet) is not brought back
             if await self.core.update("cameras", cam_id, fields, actor="relay", create=False) is not None:
                 self._published[cam_id] = (now, fields)
+            else:
+                self._published.pop(cam_id, None)
+        for gone in self._published.keys() - reported:  # the relay reports every camera it has
+            del self._published[gone]
 
     async def _audit_views(self) -> None:
         if self._ctl is None:
