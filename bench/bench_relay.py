@@ -13,21 +13,18 @@
 """
 from __future__ import annotations
 
-import atexit
 import contextlib
 import hashlib
 import json
 import urllib.error
 import urllib.request
 import random
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -39,6 +36,7 @@ import psutil
 from backend.demo import clips as clipgen
 from backend.relay.pull import ffmpeg_command
 from backend.relay.ts import PACKET, TsScanner
+from tests.helpers.libvlc import private_runtime_dir
 from tests.helpers.rtsp import RelayProc, RtspServer, TsClient, free_port, have_rtsp_server
 
 CAMERAS = 16
@@ -418,19 +416,12 @@ def first_frame(inst, vlc, url: str, timeout: float = 10.0) -> float | None:
         media.release()
 
 
-def _xdg_runtime_dir() -> None:
-    """libvlc complains without XDG_RUNTIME_DIR: a private one, removed at exit (mkdtemp only when unset)."""
-    if "XDG_RUNTIME_DIR" not in os.environ:
-        os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="cc-xdg-")
-        atexit.register(shutil.rmtree, os.environ["XDG_RUNTIME_DIR"], ignore_errors=True)
-
-
 def bench_cold_tile(rtsp: RtspServer) -> list[dict]:
     try:
         import vlc
     except (ImportError, OSError) as exc:
         return [figure("cold tile", None, "s", note=f"libvlc not available: {exc}")]
-    _xdg_runtime_dir()
+    private_runtime_dir()
     inst = vlc.Instance(VLC_ARGS)
     cams = [{"id": "g25", "url": rtsp.url("gop25")}, {"id": "g50", "url": rtsp.url("b01")}]
     rows = []
@@ -472,7 +463,7 @@ def bench_multicast_cold(rtsp: RtspServer) -> list[dict]:
         import vlc
     except (ImportError, OSError) as exc:
         return [figure("cold tile over multicast", None, "s", note=f"libvlc not available: {exc}")]
-    _xdg_runtime_dir()
+    private_runtime_dir()
     inst = vlc.Instance(VLC_ARGS + ["--miface=lo"])  # join on lo: the relay sends on 127.0.0.1 here
     port = 41000 + os.getpid() % 2000
     cams = [{"id": "g25", "url": rtsp.url("gop25"), "multicast": f"239.255.77.25:{port}"},

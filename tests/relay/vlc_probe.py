@@ -1,17 +1,13 @@
 """A headless libvlc player (--vout=dummy) that reports how many frames it decoded from a URL."""
 from __future__ import annotations
 
-import atexit
-import os
-import shutil
-import tempfile
 import time
 
 import pytest
 
-if "XDG_RUNTIME_DIR" not in os.environ:  # libvlc complains without it
-    os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="cc-xdg-")
-    atexit.register(shutil.rmtree, os.environ["XDG_RUNTIME_DIR"], ignore_errors=True)
+from tests.helpers.libvlc import private_runtime_dir
+
+private_runtime_dir()
 
 try:
     import vlc
