@@ -83,8 +83,7 @@ class NatsTransport(Transport):
         except NotFoundError:
             consumer = await self._js.add_consumer(self._in_stream, _consumer(api.DeliverPolicy.ALL))
         self._acked = int(consumer.ack_floor.stream_seq or 0) if consumer.ack_floor else 0
-        first = (await self._js.stream_info(self._in_stream)).state.first_seq or 1  # older ones aged out
-        self._next = max(self._acked + 1, first)
+        self._next = max(self._acked + 1, await self._first_seq())
         self._sub = await self._js.pull_subscribe_bind(DURABLE, self._in_stream)
         if self.monitor is not None:
             self._watcher = asyncio.create_task(self._watch_links(), name=f"fed-link-watch-{self.centre}")
@@ -248,12 +247,16 @@ class NatsTransport(Transport):
 
     async def _expired_before(self, seq: int) -> bool:
         """Whether the missing seqs before ``seq`` are gone from the stream (its age limit): nothing to wait for."""
-        first = (await self._js.stream_info(self._in_stream)).state.first_seq
+        first = await self._first_seq()
         if first <= self._next:
             return False
         log.error("federation: %s seqs %d..%d expired before this centre applied them", self._in_stream,
                   self._next, min(seq, first) - 1)
         return True
+
+    async def _first_seq(self) -> int:
+        """The oldest seq the in-stream still holds (older ones aged out); 1 while it is empty."""
+        return (await self._js.stream_info(self._in_stream)).state.first_seq or 1
 
     async def _rewind(self) -> None:
         """Re-create the durable consumer to deliver from in-stream seq ``_rewind_from``. Should this fail
