@@ -337,9 +337,9 @@ class Channel:
         if self._pending:
             data = b"".join(self._pending)
             self._pending = []
-            chunk, frames = self._scanner.feed(data)
+            chunk, count, marks = self._scanner.feed_marks(data)
             if chunk:
-                self._account(chunk, frames)
+                self._account(chunk, marks, count)
 
     def _end_stream(self) -> None:
         """The pull ended: scan what is left, and complete a packet the viewers got only part of (stuffing
@@ -351,13 +351,14 @@ class Channel:
             for viewer in self._out:
                 viewer.send(b"\xff" * (PACKET - len(rest)), self.settings.max_queue_bytes)
 
-    def _account(self, chunk: bytes, frames: list[FrameStart]) -> None:
+    def _account(self, chunk: bytes, frames: list[FrameStart], count: int | None = None) -> None:
         """Rates, codec, the GOP cache and "live", for whole packets of this pull's stream. The cache holds
-        views of the scanned chunks, not copies."""
+        views of the scanned chunks, not copies. ``frames``: the frame starts in ``chunk``, or (with their
+        ``count``) only those around keyframes (``TsScanner.feed_marks``): the others change nothing here."""
         now = time.monotonic()
         self._last_data = now
         self._bytes_total += len(chunk)
-        self._frames_total += len(frames)
+        self._frames_total += len(frames) if count is None else count
         if self._scanner.codec and not self.transcode:
             self.codec = self._scanner.codec
         pos, chunk = 0, memoryview(chunk)

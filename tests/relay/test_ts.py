@@ -93,3 +93,40 @@ def test_keyframes_found_without_random_access_marks(ts_bytes):
     marked, unmarked = scan(ts_bytes["h264"], 4096)[1], scan(bytes(data), 4096)[1]
     assert unmarked == marked
     assert [i for i, (_pkt, key) in enumerate(unmarked) if key] == list(range(0, 200, 25))
+
+
+def scan_marks(data: bytes, step: int):
+    """``feed_marks`` over ``data`` in ``step``-byte chunks: (frames counted, marks as (packet number, key))."""
+    s = TsScanner()
+    count, marks, total = 0, [], 0
+    for i in range(0, len(data), step):
+        chunk, n, found = s.feed_marks(data[i:i + step])
+        count += n
+        marks += [(total // PACKET + f.index, f.key) for f in found]
+        total += len(chunk)
+    return count, marks
+
+
+@pytest.mark.parametrize("codec", ["h264", "hevc"])
+@pytest.mark.parametrize("step", [188 * 7, 4093, 65536, 200_000])
+@pytest.mark.parametrize("marked", [True, False])
+def test_feed_marks_counts_every_frame_and_keeps_those_around_keyframes(ts_bytes, codec, step, marked):
+    """What the relay's once-a-second scan uses: every frame counted; of the frame starts, each keyframe and the
+    frame after it (in the same chunk or the next), as ``feed`` finds them, with or without random-access marks."""
+    data = bytearray(ts_bytes[codec])
+    if not marked:
+        for at in range(0, len(data), PACKET):
+            if data[at + 3] & 0x20 and data[at + 4] and data[at + 5] & 0x40:
+                data[at + 5] &= ~0x40
+    data = bytes(data)
+    _s, frames, _total = scan(data, step)
+    count, marks = scan_marks(data, step)
+    assert count == len(frames) == 200
+    wanted = {i for i, (_pkt, key) in enumerate(frames) if key}
+    wanted |= {i + 1 for i in wanted if i + 1 < len(frames)}
+    assert {frames.index(m) for m in marks} >= wanted  # every keyframe and where each ends
+    assert all(m in frames for m in marks) and marks == sorted(set(marks))
+    assert sum(key for _pkt, key in marks) == 8
+    if marked:  # after the first chunk (where the PMT is found): only the keyframes and the frames after them
+        assert [frames.index(m) for m in marks if m[0] >= step // PACKET] == \
+            sorted(i for i in wanted if frames[i][0] >= step // PACKET)
