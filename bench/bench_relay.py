@@ -72,6 +72,13 @@ def cpu_seconds(proc: psutil.Process) -> float:
         return sum(proc.cpu_times()[:2])
 
 
+def main_thread_seconds(pid: int) -> float:
+    """CPU time of a process's main thread (its event loop, in the relay: the tick, the control calls), from
+    /proc (ns); the rest of the relay's CPU is the pump thread's."""
+    with open(f"/proc/{pid}/task/{pid}/schedstat") as f:
+        return int(f.read().split()[0]) / 1e9
+
+
 def measure(groups: list, seconds: float) -> list[tuple[float, float, float, float]]:
     """For each group (a function returning its processes, the first one its parent): (CPU % of one core, RSS
     MB) summed over the processes, then the same two for the first process alone, all averaged over one
@@ -144,6 +151,7 @@ def bench_cost(rtsp: RtspServer) -> list[dict]:
                    "<= 1.2", round(base_cpu, 2), round(median(ratios), 3), batch_ms=40,
                    round_ratios=[round(x, 3) for x in ratios], relay_cpu_pct=[round(r["cpu"], 2) for r in runs],
                    relay_python_cpu_pct=[round(r["py_cpu"], 2) for r in runs],
+                   relay_main_thread_cpu_pct=[round(r["main_cpu"], 3) for r in runs],
                    bare_cpu_pct=[round(r["bare_cpu"], 2) for r in runs])]
     rows.extend(lan_rows(runs, 40))
     rss_ratios = [run["rss"] / run["bare_rss"] for run in runs]
@@ -160,7 +168,8 @@ def bench_cost(rtsp: RtspServer) -> list[dict]:
     rows.append(figure("relay CPU (16 cams, 16 viewers) / bare ffmpeg pulls, batch_ms=50",
                        round(median(ratios50), 3), "ratio", None, round(median([r["bare_cpu"] for r in runs50]), 2),
                        round(median(ratios50), 3), batch_ms=50, round_ratios=[round(x, 3) for x in ratios50],
-                       relay_python_cpu_pct=[round(r["py_cpu"], 2) for r in runs50]))
+                       relay_python_cpu_pct=[round(r["py_cpu"], 2) for r in runs50],
+                       relay_main_thread_cpu_pct=[round(r["main_cpu"], 3) for r in runs50]))
     rows.extend(lan_rows(runs50, 50))
     names = {"python": "minimal Python forwarder (read + send only, batch 40 ms) + its pulls",
              "gst": "GStreamer fan-out (fdsrc ! multifdsink, C) + its pulls"}
@@ -366,9 +375,11 @@ def relay_under_load(rtsp: RtspServer, cams: list[dict], batch_ms: int, latency:
                 with bare_pulls([c["url"] for c in cams]) as bare:
                     relay.wait_state("b02", "live", timeout=60)
                     time.sleep(3)
+                    main0, t0 = main_thread_seconds(relay.proc.pid), time.monotonic()
                     with netrx_trace() as trace:
                         (cpu, rss, py_cpu, py_rss), (bare_cpu, bare_rss, *_) = measure(
                             [lambda: tree(relay.proc.pid), bare], SAMPLE_S)
+                    main_cpu = 100 * (main_thread_seconds(relay.proc.pid) - main0) / (time.monotonic() - t0)
                     rx = netrx_shares(trace, relay=[relay.proc.pid],
                                       pulls=[p.pid for p in tree(relay.proc.pid)[1:]],
                                       viewers=[viewers.pid, b02.pid], bare=[p.pid for p in bare()])
@@ -379,7 +390,7 @@ def relay_under_load(rtsp: RtspServer, cams: list[dict], batch_ms: int, latency:
             viewers.kill()
             viewers.wait()
     return dict(cpu=cpu, rss=rss, py_cpu=py_cpu, py_rss=py_rss, latency=lat, bare_cpu=bare_cpu, bare_rss=bare_rss,
-                rx=rx)
+                rx=rx, main_cpu=main_cpu)
 
 
 def netrx_trace():
