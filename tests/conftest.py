@@ -1,6 +1,8 @@
 """Suite-wide set-up: widgets render offscreen unless a real X server was given (the video tests)."""
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,3 +24,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if getattr(getattr(item, "function", None), "is_hypothesis_test", False):
             item.add_marker(pytest.mark.fuzz)
+
+
+def _terminated(signum, _frame):
+    raise KeyboardInterrupt(f"pytest got signal {signum}")
+
+
+def pytest_configure(config):
+    """SIGTERM (a CI job's time limit, a run stopped by hand) unwinds the run like Ctrl-C, so that fixtures and
+    ``finally`` blocks stop what the tests started. Python's default for SIGTERM ends the process at once, and a
+    backend, relay or broker a test had started kept running (tests/reliability/test_sigterm_cleanup.py)."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminated)
