@@ -31,7 +31,6 @@ def test_sigterm_to_pytest_stops_the_backend_its_test_started(tmp_path):
     test_file = tmp_path / "test_inner.py"
     test_file.write_text(INNER)
     basetemp = tmp_path / "inner"
-    pid_file = basetemp / "backend.pid"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     # the inner file lies outside tests/, so the suite's conftest is named as a plugin
     inner = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest",
