@@ -233,3 +233,56 @@ async def test_messages_fetched_but_never_applied_still_arrive(cluster, way):
 async def _take(transport, seen: list[str], last: str) -> bool:
     seen += [d.message.key for d in await transport.fetch(64, timeout=1.0) if d.message is not None]
     return last in seen
+
+
+async def test_a_rewind_the_broker_breaks_part_way_is_done_again(cluster, monkeypatch):
+    """The re-creation of the consumer after a gap (the rewind, above) is cut by the broker going down after
+    the old consumer was deleted and before the new one exists. The engine's next fetches do it again until the
+    broker is back: the lost batch still arrives, in order, before what came after it."""
+    hub, a = cluster.hub, cluster.leaves["a"]
+    await produce(a.core, "alerts", "a-A", 100, 10_000)
+    await wait_for(lambda: hub.count("alerts", "a") == 100, 60, "100 alerts at the hub")
+    await hub.stop_engine()
+    await produce(a.core, "alerts", "a-B", 300, 10_000)
+    lost = NatsTransport(hub.id, hub.server.url, is_hub=True, hub_centre=HUB, leaves=list(cluster.leaves))
+    await lost.start()
+    try:
+        seen: list[str] = []
+        await wait_for(lambda: _take(lost, seen, "a-B-00300"), 60, "the batch the dying engine takes")
+    finally:
+        await lost.close()
+    await produce(a.core, "alerts", "a-C", 1, 10_000)
+
+    real_rewind, tries = NatsTransport._rewind, []
+    broker_down = asyncio.Event()
+
+    async def rewind_cut_once(self):
+        tries.append(self._rewind_from)
+        if len(tries) > 1:
+            return await real_rewind(self)
+        real_add = self._js.add_consumer
+
+        async def add_after_the_broker_died(*args, **kwargs):
+            await hub.server.stop()  # the old consumer is gone; the new one cannot be made
+            broker_down.set()
+            return await real_add(*args, **kwargs)
+
+        self._js.add_consumer = add_after_the_broker_died
+        try:
+            return await real_rewind(self)
+        finally:
+            del self._js.add_consumer  # the client's own method again
+
+    monkeypatch.setattr(NatsTransport, "_rewind", rewind_cut_once)
+    await hub.start_engine()
+    await asyncio.wait_for(broker_down.wait(), 60)
+    cut_at = hub.transport._rewind_from  # the first in-stream seq not acked: the lost batch's first pack
+    try:  # the client holds the request while it reconnects, then gives up (its 10 s API timeout); the engine's
+        # next fetch tries the rewind again (the broker is still down)
+        await wait_for(lambda: len(tries) >= 2, 60, "the rewind tried again")
+        assert hub.transport.rewinds == 0 and cut_at is not None and cut_at > 1
+    finally:
+        await hub.server.start()
+    await wait_for(lambda: hub.core.get("alerts", "a-C-00001") is not None, 90, "the newer one")
+    assert hub.applied_keys("alerts", "a") == expected("a-A", 100) + expected("a-B", 300) + ["a-C-00001"]
+    assert hub.transport.rewinds == 1 and len(tries) >= 2 and set(tries) == {cut_at}
