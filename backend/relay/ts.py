@@ -104,10 +104,7 @@ class TsScanner:
     def feed(self, data: bytes) -> tuple[bytes, list[FrameStart]]:
         """(whole aligned packets, frame starts by packet index in them). Keeps a partial packet back."""
         chunk = self._align(data)
-        frames = self._scan(chunk) if chunk else []
-        if frames:
-            self._key_open = frames[-1].key
-        return chunk, frames
+        return chunk, self._scan(chunk) if chunk else []
 
     def feed_marks(self, data: bytes) -> tuple[bytes, int, list[FrameStart]]:
         """Like ``feed``, for the relay's once-a-second scan: (whole aligned packets, how many frames start in
@@ -120,8 +117,6 @@ class TsScanner:
             return b"", 0, []
         if self._video_tables is None:
             frames = self._scan(chunk)
-            if frames:
-                self._key_open = frames[-1].key
             return chunk, len(frames), frames
         return (chunk, *self._scan_video(chunk, marks_only=True))
 
@@ -179,6 +174,8 @@ class TsScanner:
                     self.pmt = pkt
                 else:
                     self._on_pmt(pkt)
+        if frames:
+            self._key_open = frames[-1].key
         return frames
 
     def _scan_video(self, chunk: bytes, marks_only: bool = False):
@@ -222,6 +219,7 @@ class TsScanner:
             key = keys[index] == 1 or not self._marks_keys and self._is_key(chunk[at:at + PACKET])
             frames.append(FrameStart(index, key))
             index = is_start.find(1, index + 1)
+        self._key_open = frames[-1].key  # starts is not 0: there is one
         return (len(frames), frames) if marks_only else frames
 
     def _on_pat(self, pkt: bytes) -> None:
