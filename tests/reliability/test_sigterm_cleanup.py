@@ -33,10 +33,9 @@ def test_sigterm_to_pytest_stops_the_backend_its_test_started(tmp_path):
     basetemp = tmp_path / "inner"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     # the inner file lies outside tests/, so the suite's conftest is named as a plugin
-    inner = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest",
-                              "--basetemp",
-                              str(basetemp), "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"),
-                              str(test_file)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+    args = ["-q", "-p", "no:cacheprovider", "-p", "tests.conftest", "--basetemp", str(basetemp),
+            "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"), str(test_file)]
+    inner = subprocess.Popen([sys.executable, "-m", "pytest", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
     backend_pid = None
     try:
@@ -47,7 +46,9 @@ def test_sigterm_to_pytest_stops_the_backend_its_test_started(tmp_path):
                 backend_pid = int(pid_files[0].read_text())
                 break
             time.sleep(0.2)
-        assert backend_pid is not None, f"the inner test did not start its backend:\n{inner.communicate()[0][-3000:]}"
+        if backend_pid is None:
+            inner.kill()
+            raise AssertionError(f"the inner test did not start its backend:\n{inner.communicate()[0][-3000:]}")
         assert _alive(backend_pid)
         inner.send_signal(signal.SIGTERM)
         out = inner.communicate(timeout=60)[0]
