@@ -80,17 +80,22 @@ def test_ffmpeg_command_copies_and_takes_options_from_the_fragment():
     assert "libx264" in ffmpeg_command("rtsp://cam/x", transcode=True)
 
 
-def test_keyframes_found_without_random_access_marks(ts_bytes):
-    """ffmpeg marks keyframes random-access and the scanner then trusts the mark; a muxer that does not is
-    read by its NAL units: the same keyframes either way."""
-    data = bytearray(ts_bytes["h264"])
-    cleared = 0
+def without_random_access_marks(ts: bytes) -> tuple[bytes, int]:
+    """``ts`` as muxed by one that does not flag keyframes random-access; how many flags were cleared."""
+    data, cleared = bytearray(ts), 0
     for at in range(0, len(data), PACKET):
         if data[at + 3] & 0x20 and data[at + 4] and data[at + 5] & 0x40:
             data[at + 5] &= ~0x40
             cleared += 1
+    return bytes(data), cleared
+
+
+def test_keyframes_found_without_random_access_marks(ts_bytes):
+    """ffmpeg marks keyframes random-access and the scanner then trusts the mark; a muxer that does not is
+    read by its NAL units: the same keyframes either way."""
+    data, cleared = without_random_access_marks(ts_bytes["h264"])
     assert cleared >= 8  # one per keyframe at least
-    marked, unmarked = scan(ts_bytes["h264"], 4096)[1], scan(bytes(data), 4096)[1]
+    marked, unmarked = scan(ts_bytes["h264"], 4096)[1], scan(data, 4096)[1]
     assert unmarked == marked
     assert [i for i, (_pkt, key) in enumerate(unmarked) if key] == list(range(0, 200, 25))
 
@@ -113,12 +118,7 @@ def scan_marks(data: bytes, step: int):
 def test_feed_marks_counts_every_frame_and_keeps_those_around_keyframes(ts_bytes, codec, step, marked):
     """What the relay's once-a-second scan uses: every frame counted; of the frame starts, each keyframe and the
     frame after it (in the same chunk or the next), as ``feed`` finds them, with or without random-access marks."""
-    data = bytearray(ts_bytes[codec])
-    if not marked:
-        for at in range(0, len(data), PACKET):
-            if data[at + 3] & 0x20 and data[at + 4] and data[at + 5] & 0x40:
-                data[at + 5] &= ~0x40
-    data = bytes(data)
+    data = ts_bytes[codec] if marked else without_random_access_marks(ts_bytes[codec])[0]
     _s, frames, _total = scan(data, step)
     count, marks = scan_marks(data, step)
     assert count == len(frames) == 200
