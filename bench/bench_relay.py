@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import urllib.error
@@ -72,11 +73,22 @@ def cpu_seconds(proc: psutil.Process) -> float:
         return sum(proc.cpu_times()[:2])
 
 
+def thread_cpu_ns(pid: int) -> dict[str, int]:
+    """{thread id: CPU time in ns} of every thread of a process, from /proc/<pid>/task/*/schedstat."""
+    out = {}
+    for task in glob.glob(f"/proc/{pid}/task/*"):
+        try:
+            with open(task + "/schedstat") as f:
+                out[task.rsplit("/", 1)[1]] = int(f.read().split()[0])
+        except OSError:  # a thread that just ended
+            pass
+    return out
+
+
 def main_thread_seconds(pid: int) -> float:
-    """CPU time of a process's main thread (its event loop, in the relay: the tick, the control calls), from
-    /proc (ns); the rest of the relay's CPU is the pump thread's."""
-    with open(f"/proc/{pid}/task/{pid}/schedstat") as f:
-        return int(f.read().split()[0]) / 1e9
+    """CPU time of a process's main thread (its event loop, in the relay: the tick, the control calls); the rest
+    of the relay's CPU is the pump thread's."""
+    return thread_cpu_ns(pid)[str(pid)] / 1e9
 
 
 def measure(groups: list, seconds: float) -> list[tuple[float, float, float, float]]:

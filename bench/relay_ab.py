@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import glob
 import json
 import statistics
 import time
@@ -30,17 +29,6 @@ from common import ROOT
 
 import bench_relay as B
 from tests.helpers.rtsp import RelayProc, RtspServer
-
-
-def thread_cpu_ns(pid: int) -> dict[str, int]:
-    out = {}
-    for task in glob.glob(f"/proc/{pid}/task/*"):
-        try:
-            with open(task + "/schedstat") as f:
-                out[task.rsplit("/", 1)[1]] = int(f.read().split()[0])
-        except OSError:  # a thread that just ended
-            pass
-    return out
 
 
 def main() -> int:
@@ -79,10 +67,10 @@ def main() -> int:
         print(f"A: {roots['A']} {settings['A']}\nB: {roots['B']} {settings['B']}\nstarted first: {order[0]}")
         total, pump = [], []
         for rnd in range(args.rounds):
-            before = {n: thread_cpu_ns(r.proc.pid) for n, r in relays.items()}
+            before = {n: B.thread_cpu_ns(r.proc.pid) for n, r in relays.items()}
             t0 = time.monotonic()
             time.sleep(args.seconds)
-            after = {n: thread_cpu_ns(r.proc.pid) for n, r in relays.items()}
+            after = {n: B.thread_cpu_ns(r.proc.pid) for n, r in relays.items()}
             wall = time.monotonic() - t0
             pct = {}
             for n in relays:
