@@ -129,19 +129,30 @@ def measure(groups: list, seconds: float) -> list[tuple[float, float, float, flo
 
 
 @contextlib.contextmanager
-def bare_pulls(urls: list[str]):
+def bare_pulls(urls: list[str], settle_s: float = 4.0):
     """The relay's own ffmpeg command lines run bare, writing to /dev/null; yields a function returning their
     processes (for ``measure``)."""
     bare = [subprocess.Popen(ffmpeg_command(u), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              stdin=subprocess.DEVNULL) for u in urls]
     try:
-        time.sleep(4)
+        time.sleep(settle_s)
         yield lambda: [psutil.Process(p.pid) for p in bare]
     finally:
         for p in bare:
             p.terminate()
         for p in bare:
             p.wait()
+
+
+def first_and_second(urls: list[str]) -> tuple[list[str], list[str]]:
+    """(the cameras whose bare pull connects before the relay's, the others), half and half.
+
+    Why: a pull that is a camera's second client of gst-rtsp-server costs ffmpeg 7–9 % more CPU than its first
+    (2026-11-27: 16 pulls to /dev/null started camera by camera right after 16 others: +0.44..+0.60 % of a core
+    in 3 rounds of 20 s; alternating which of the two connects first per camera: −0.35..−0.02). Bare pulls
+    all started after the relay's would be measured dearer than the relay's own, in the relay's favour, so
+    each side connects first to half of the cameras."""
+    return urls[0::2], urls[1::2]
 
 
 def bench_cost(rtsp: RtspServer) -> list[dict]:
@@ -299,29 +310,33 @@ def fanout_floor(urls: list[str], engine: str) -> tuple[float, float, float, dic
     else:
         python, script = sys.executable, _FORWARDER_PY
     cmds = json.dumps([ffmpeg_command(u) for u in urls])
-    fwd = subprocess.Popen([python, "-c", script, cmds, "0.04"], stdout=subprocess.PIPE, text=True,
-                           stdin=subprocess.DEVNULL)
-    viewers = None
-    try:
+    bare_first, bare_second = first_and_second(urls)
+    with contextlib.ExitStack() as stack:
+        bare1 = stack.enter_context(bare_pulls(bare_first, settle_s=2))
+        fwd = subprocess.Popen([python, "-c", script, cmds, "0.04"], stdout=subprocess.PIPE, text=True,
+                               stdin=subprocess.DEVNULL)
+        stack.callback(_stop_forwarder, fwd)
         port = int(fwd.stdout.readline())
         viewers = subprocess.Popen([sys.executable, "-c", _VIEWERS, str(port), *[f"/{i}" for i in range(len(urls))]],
                                    stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+        stack.callback(viewers.wait)
+        stack.callback(viewers.kill)
         viewers.stdout.readline()
         fwd.stdout.readline()
-        with bare_pulls(urls) as bare:
+        with bare_pulls(bare_second) as bare2:
+            bare = lambda: bare1() + bare2()  # noqa: E731
             time.sleep(1)
             with netrx_trace() as trace:
                 (cpu, _rss, own, _own_rss), (bare_cpu, *_) = measure([lambda: tree(fwd.pid), bare], SAMPLE_S)
             rx = netrx_shares(trace, relay=[fwd.pid], viewers=[viewers.pid])
         return cpu, own, bare_cpu, rx
-    finally:
-        for p in psutil.Process(fwd.pid).children(recursive=True) if fwd.poll() is None else []:
-            p.kill()
-        fwd.kill()
-        fwd.wait()
-        if viewers is not None:
-            viewers.kill()
-            viewers.wait()
+
+
+def _stop_forwarder(fwd: subprocess.Popen) -> None:
+    for p in psutil.Process(fwd.pid).children(recursive=True) if fwd.poll() is None else []:
+        p.kill()
+    fwd.kill()
+    fwd.wait()
 
 
 @contextlib.contextmanager
@@ -370,9 +385,11 @@ def viewer_process(relay: RelayProc, cam_ids: list[str]) -> subprocess.Popen:
 
 def relay_under_load(rtsp: RtspServer, cams: list[dict], batch_ms: int, latency: bool = True) -> dict:
     """The relay with one viewer per camera: the latency it adds to b02 (when asked), then CPU/RSS of it and
-    its pulls, of the relay process alone, and of the same pulls run bare beside it, from the same window."""
+    its pulls, of the relay process alone, and of the same pulls run bare beside it, from the same window. Half
+    of the bare pulls connect to their cameras before the relay's pulls, half after (``first_and_second``)."""
+    bare_first, bare_second = first_and_second([c["url"] for c in cams])
     with RelayProc(WORK / f"relay-cost-{batch_ms}", cams, token="bench", settings={"batch_ms": batch_ms}) as relay, \
-            backend_calls(relay):
+            backend_calls(relay), bare_pulls(bare_first, settle_s=2) as bare1:
         viewers = viewer_process(relay, [c["id"] for c in cams if c["id"] != "b02"])
         try:
             for c in cams:
@@ -384,9 +401,10 @@ def relay_under_load(rtsp: RtspServer, cams: list[dict], batch_ms: int, latency:
             # bench's own threads for the GIL, read late, and fill the relay's socket)
             b02 = viewer_process(relay, ["b02"])
             try:
-                with bare_pulls([c["url"] for c in cams]) as bare:
-                    relay.wait_state("b02", "live", timeout=60)
-                    time.sleep(3)
+                relay.wait_state("b02", "live", timeout=60)
+                with bare_pulls(bare_second) as bare2:
+                    bare = lambda: bare1() + bare2()  # noqa: E731
+                    time.sleep(1)
                     main0, t0 = main_thread_seconds(relay.proc.pid), time.monotonic()
                     with netrx_trace() as trace:
                         (cpu, rss, py_cpu, py_rss), (bare_cpu, bare_rss, *_) = measure(
