@@ -667,7 +667,8 @@ def main() -> int:
             figures += parts[name](rtsp)
     notes = ("16 cameras 704x576@25 H.264 ~1 Mbit/s from gst-rtsp-server on the same 2-core machine; cost ratio = "
              "(relay python + its ffmpeg pulls) / (16 bare ffmpeg -c copy pulls writing to /dev/null), both running "
-             f"at once and measured over the same window, median of {ROUNDS} runs; one HTTP "
+             "at once and measured over the same window, each side the first client of half of the cameras (a "
+             f"camera's second client costs ffmpeg more), median of {ROUNDS} runs; one HTTP "
              "viewer per camera on 127.0.0.1 (the "
              "kernel's loopback TCP delivery to each viewer is charged to the relay; the rows 'viewers' TCP receive on the "
              "viewers' move that NET_RX softirq time, traced per process, to where a LAN runs it). Latency added: the same frame "
