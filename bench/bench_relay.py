@@ -395,7 +395,7 @@ def relay_under_load(rtsp: RtspServer, cams: list[dict], batch_ms: int, latency:
             for c in cams:
                 if c["id"] != "b02":
                     relay.wait_state(c["id"], "live", timeout=60)
-            # b02's viewer: the latency probe (16th viewer)
+            # b02's viewer: the latency probe (16th viewer; half of the bare pulls already run beside it)
             lat = added_latency(relay, rtsp.url("b02")) if latency else []
             # b02's viewer for the cost: like the 15 others (a reader in this process would compete with the
             # bench's own threads for the GIL, read late, and fill the relay's socket)
