@@ -5,8 +5,8 @@
     python bench/rtsp_order.py null null --start alternate    # camera by camera, who is first alternating
 
 Each group pulls bench_relay's 16 cameras from one gst-rtsp-server with the relay's ffmpeg command line, writing
-to /dev/null ("null") or to a pipe drained every 40 ms like the relay's pump ("pipe"; the reader is a thread of
-this process, not counted). Both groups are measured over the same window (CPU of their ffmpeg processes, % of
+to /dev/null ("null") or to a pipe drained by the relay's own pump, batching every 40 ms, what it reads dropped
+("pipe"; the pump is a thread of this process, not counted). Both groups are measured over the same window (CPU of their ffmpeg processes, % of
 one core), 3 rounds of 20 s with fresh processes.
 
 Why it exists: on 2026-11-27 the group whose pulls were each camera's second client cost 7–9 % more than the
@@ -17,55 +17,30 @@ from __future__ import annotations
 
 import argparse
 import os
-import select
 import subprocess
-import threading
 import time
 
 import psutil
 
 import bench_relay as B
 from backend.relay.pull import ffmpeg_command
+from backend.relay.pump import Pump, make_pipe
 from tests.helpers.rtsp import RtspServer
 
 ROUNDS, SECONDS = 3, 20.0
 
 
-def drain(fds: list[int], stop: threading.Event) -> None:
-    """Read the pipes in batches every 40 ms, like the relay's pump, and drop what was read."""
-    ep = select.epoll()
-    for fd in fds:
-        ep.register(fd, select.EPOLLIN)
-    while not stop.is_set():
-        events = ep.poll(0.25)
-        started = time.monotonic()
-        for fd, _ in events:
-            try:
-                while len(os.read(fd, 1 << 16)) == 1 << 16:
-                    pass
-            except BlockingIOError:
-                pass
-        if len(events) >= 2:
-            time.sleep(max(0.0, started + 0.04 - time.monotonic()))
-    ep.close()
-
-
 def one_round(urls: list[str], kinds: list[str], start: str) -> list[float]:
+    pump = Pump(interval_s=0.04)
     outs = [[] for _ in kinds]  # per group: per camera, the stdout to give ffmpeg
-    reads: list[list[int]] = [[] for _ in kinds]
     for g, kind in enumerate(kinds):
         for _ in urls:
             if kind == "pipe":
-                r, w = os.pipe()
-                os.set_blocking(r, False)
-                reads[g].append(r)
+                r, w = make_pipe()
+                pump.add(r, lambda _data: None, lambda: None)
                 outs[g].append(w)
             else:
                 outs[g].append(subprocess.DEVNULL)
-    stop = threading.Event()
-    readers = [threading.Thread(target=drain, args=(fds, stop), daemon=True) for fds in reads if fds]
-    for t in readers:
-        t.start()
     procs: list[list[subprocess.Popen | None]] = [[None] * len(urls) for _ in kinds]
 
     def launch(g: int, i: int) -> None:
@@ -90,7 +65,6 @@ def one_round(urls: list[str], kinds: list[str], start: str) -> list[float]:
         measured = B.measure([lambda ps=ps: [psutil.Process(p.pid) for p in ps] for ps in procs], SECONDS)
         return [m[0] for m in measured]
     finally:
-        stop.set()
         for group in procs:
             for p in group:
                 if p is not None:
@@ -98,11 +72,7 @@ def one_round(urls: list[str], kinds: list[str], start: str) -> list[float]:
             for p in group:
                 if p is not None:
                     p.wait()
-        for t in readers:
-            t.join(2)
-        for fds in reads:
-            for fd in fds:
-                os.close(fd)
+        pump.close()  # closes the read ends
 
 
 def main() -> int:
