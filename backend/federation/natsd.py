@@ -68,6 +68,9 @@ class NodeConfig:
     leaf_users: dict[str, str] = field(default_factory=dict)  # hub: sub-centre id → leaf-link password
     leaf_password: str = ""  # leaf: its leaf-link password (user = its centre id)
     local_password: str = ""  # hub with leaf_users: our engine's password on the client port
+    # the fields among "port", "http_port" that were chosen here as free ports: if one is taken by the time the
+    # server binds it (another process's connection can get it), start() chooses again
+    auto_ports: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)  # merged into the config (e.g. {"trace": true} when debugging)
 
     def text(self) -> str:
@@ -146,7 +149,8 @@ def hub_config(state_dir: Path, name: str = "city", *, port: int = 0, leaf_port:
                host: str = "127.0.0.1") -> NodeConfig:
     spare = free_ports(3, host)
     return NodeConfig(name=name, domain=HUB_DOMAIN, store_dir=Path(state_dir) / "jetstream", host=host,
-                      port=port or spare[0], http_port=http_port or spare[1], leaf_listen=leaf_port or spare[2])
+                      port=port or spare[0], http_port=http_port or spare[1], leaf_listen=leaf_port or spare[2],
+                      auto_ports=_auto(port=port, http_port=http_port))
 
 
 def leaf_config(state_dir: Path, name: str, hub_url: str, *, port: int = 0, http_port: int = 0,
@@ -155,7 +159,12 @@ def leaf_config(state_dir: Path, name: str, hub_url: str, *, port: int = 0, http
         raise ValueError(f"hub url {hub_url!r}: expected nats-leaf://HOST:PORT")
     spare = free_ports(2, host)
     return NodeConfig(name=name, domain=name, store_dir=Path(state_dir) / "jetstream", host=host,
-                      port=port or spare[0], http_port=http_port or spare[1], hub_urls=[hub_url])
+                      port=port or spare[0], http_port=http_port or spare[1], hub_urls=[hub_url],
+                      auto_ports=_auto(port=port, http_port=http_port))
+
+
+def _auto(**given: int) -> tuple[str, ...]:
+    return tuple(name for name, value in given.items() if not value)
 
 
 class NatsServer:
@@ -187,6 +196,27 @@ class NatsServer:
         return self._proc.pid if self._proc is not None else None
 
     async def start(self, timeout: float = 30.0) -> "NatsServer":
+        """Start the server and wait until it serves. A port this config chose itself (``auto_ports``) that was
+        taken by the time the server bound it is chosen again (up to 3 times; only here, at the first start:
+        ``supervise`` starts it again on the same ports); any other failure raises."""
+        for attempt in range(3):
+            logged = self.log_path.stat().st_size if self.log_path.exists() else 0
+            try:
+                return await self._start_once(timeout)
+            except RuntimeError:
+                with open(self.log_path, "rb") as f:
+                    f.seek(logged)
+                    said = f.read().decode("utf-8", "replace")
+                if attempt == 2 or "address already in use" not in said or not self.config.auto_ports:
+                    raise
+                ports = free_ports(len(self.config.auto_ports), self.config.host)
+                log.warning("nats-server %s: a port it was to use was taken meanwhile; trying %s",
+                            self.config.name, ports)
+                for name, port in zip(self.config.auto_ports, ports):
+                    setattr(self.config, name, port)
+        raise AssertionError("unreachable")
+
+    async def _start_once(self, timeout: float) -> "NatsServer":
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._write_conf()
         logf = open(self.log_path, "ab")
@@ -232,8 +262,8 @@ class NatsServer:
             log.error("nats-server %s exited with %s; starting it again (log: %s)", self.config.name,
                       proc.returncode, self.log_path)
             self._proc = None
-            try:
-                await self.start()
+            try:  # on the same ports: the engines and the other centres know them by now
+                await self._start_once(30.0)
             except Exception as exc:
                 log.error("nats-server %s did not start again: %s", self.config.name, exc)
                 self._proc = proc  # keep the exited one: try again next round

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 
 import pytest
 
@@ -11,6 +12,7 @@ from backend.federation.links import parse_centres
 from backend.federation.natsd import NatsServer, http_get_json, hub_config, leaf_config
 from backend.federation.transport import FederationError, FedMessage
 from tests.federation.cluster import wait_for
+from tests.helpers.proc import freeze
 
 
 async def test_a_killed_server_is_started_again_with_its_streams(tmp_path):
@@ -38,7 +40,7 @@ async def test_a_publish_whose_broker_dies_fails_at_once_for_the_retry(tmp_path)
     transport = NatsTransport("city", server.url, is_hub=True)
     await transport.start()
     try:
-        os.kill(server.pid, signal.SIGSTOP)  # takes the bytes (the socket's buffer), answers nothing
+        freeze(server.pid)  # takes the bytes (the socket's buffer), answers nothing
         msgs = [FedMessage("city", i, "tasks", "upsert", f"city-T-{i}", {"title": "t"}, "city", time.time(),
                            target="a") for i in range(1, 6)]
         publish = asyncio.create_task(transport.publish(msgs))
@@ -50,6 +52,25 @@ async def test_a_publish_whose_broker_dies_fails_at_once_for_the_retry(tmp_path)
     finally:
         await transport.close()
         await server.stop()
+
+
+async def test_a_chosen_port_taken_before_the_server_binds_it_is_chosen_again(tmp_path):
+    """hub_config picks free ports; another process can take one before nats-server binds it (seen once in the
+    full suite: "address already in use", exit 1). A port it chose itself is chosen again; one given is not."""
+    config = hub_config(tmp_path / "auto", "city")
+    taken = [socket.create_server((config.host, config.port)), socket.create_server((config.host, config.http_port))]
+    server = await NatsServer(config, tmp_path / "auto").start()
+    try:
+        assert config.port not in (s.getsockname()[1] for s in taken)
+        assert await http_get_json(*server.monitor_url, "/healthz") is not None
+    finally:
+        await server.stop()
+    given = hub_config(tmp_path / "given", "city", port=taken[0].getsockname()[1])
+    assert given.auto_ports == ("http_port",)
+    with pytest.raises(RuntimeError, match="exited with 1"):
+        await NatsServer(given, tmp_path / "given").start()
+    for s in taken:
+        s.close()
 
 
 def test_bad_setup_is_named(tmp_path):
