@@ -46,7 +46,9 @@ async def test_sensor_values_become_levels_and_alerts_and_correlate(core):
     svc.start()
     try:
         await core.publish([Change("sensors", "upsert", "S-1", sensor(3.5))], actor="demo")
-        await wait_for(lambda: core.get("sensors", "S-1")["level"] == "yellow")
+        # the service commits the level, then the alert: wait for both (the full suite once looked in between)
+        await wait_for(lambda: core.get("sensors", "S-1")["level"] == "yellow"
+                       and any(a["source"] == "sensor" for a in core.all("alerts")))
         alerts = [a for a in core.all("alerts") if a["source"] == "sensor"]
         assert len(alerts) == 1 and alerts[0]["colour"] == "yellow" and alerts[0]["sensor"] == "S-1"
         assert "江南街道" in alerts[0]["title"] and alerts[0]["category"] == "自然灾害"
