@@ -2,7 +2,8 @@
 
 1. cost: relay process + its ffmpeg pulls (1 HTTP viewer per camera) ÷ the same 16 ffmpeg pulls run bare beside it
    (both at once, over the same window),
-   at the default read batching (batch_ms=40) and at batch_ms=50 (the whole 50 ms latency budget spent on batching)
+   at the default read batching (batch_ms=45) and at batch_ms=40 (a batch every frame period of a 25 frames/s
+   camera)
 2. latency added by the relay: the same frame's arrival through the relay vs. a bare ffmpeg pull of the
    same camera, under that 16-camera load (the pump batches), and with one camera only (it does not)
 3. cold tile: request → first decoded frame in libvlc, camera already pulled, GOP 25 and GOP 50,
@@ -35,6 +36,7 @@ from netrx import NetRxTrace
 import psutil
 
 from backend.demo import clips as clipgen
+from backend.relay import pump as pumps
 from backend.relay.pull import ffmpeg_command
 from backend.relay.ts import PACKET, TsScanner
 from tests.helpers.libvlc import private_runtime_dir
@@ -43,6 +45,8 @@ from tests.helpers.rtsp import RelayProc, RtspServer, TsClient, free_port, have_
 CAMERAS = 16
 SAMPLE_S = 15.0
 ROUNDS = 3  # relay runs, each measured beside bare pulls
+BATCH = int(pumps.BATCH_MS)  # the relay's default
+FRAME_BATCH = 40  # the other row: one frame period of a 25 frames/s camera
 TRIALS = 10
 VLC_ARGS = ["--vout=dummy", "--aout=dummy", "--no-audio", "--avcodec-threads=1", "--network-caching=200",
             "--quiet"]
@@ -156,50 +160,52 @@ def first_and_second(urls: list[str]) -> tuple[list[str], list[str]]:
 
 
 def bench_cost(rtsp: RtspServer) -> list[dict]:
-    """The relay (batch_ms 40, the default; one viewer per camera) and the same 16 pulls run bare, side by
+    """The relay (batch_ms BATCH, the default; one viewer per camera) and the same 16 pulls run bare, side by
     side: started together and measured over the same window, so that whatever else loads the shared machine
     loads both. ROUNDS times with fresh processes; the figure is the median ratio, all of them shown.
-    Interleaved with those, the same at batch_ms 50 (the whole latency budget spent on batching: the other
-    end of the trade); then the floors (a minimal forwarder, a C fan-out), each beside bare pulls too."""
+    Interleaved with those, the same at batch_ms 40 (one frame period: a viewer gets every frame on its own,
+    the other side of the trade); then the floors (a minimal Python forwarder, the relay's C lane alone, a GStreamer
+    fan-out), each beside bare pulls too."""
     urls = [rtsp.url(f"b{i:02d}") for i in range(1, CAMERAS + 1)]
     cams = [{"id": f"b{i:02d}", "url": u} for i, u in enumerate(urls, 1)]
-    runs, runs50 = [], []
+    runs, runs40 = [], []
     for r in range(ROUNDS):
-        runs.append(relay_under_load(rtsp, cams, 40, latency=r == 0))
-        runs50.append(relay_under_load(rtsp, cams, 50, latency=r == 0))
-    floors = {engine: fanout_floor(urls, engine) for engine in ("python", "gst")}
+        runs.append(relay_under_load(rtsp, cams, BATCH, latency=r == 0))
+        runs40.append(relay_under_load(rtsp, cams, FRAME_BATCH, latency=r == 0))
+    floors = {engine: fanout_floor(urls, engine) for engine in ("python", "lane", "gst")}
     ratios = [run["cpu"] / run["bare_cpu"] for run in runs]
     base_cpu = median([run["bare_cpu"] for run in runs])
     rows = [figure("relay CPU (16 cams, 16 viewers) / bare ffmpeg pulls", round(median(ratios), 3), "ratio",
-                   "<= 1.2", round(base_cpu, 2), round(median(ratios), 3), batch_ms=40,
+                   "<= 1.2", round(base_cpu, 2), round(median(ratios), 3), batch_ms=BATCH,
                    round_ratios=[round(x, 3) for x in ratios], relay_cpu_pct=[round(r["cpu"], 2) for r in runs],
                    relay_python_cpu_pct=[round(r["py_cpu"], 2) for r in runs],
                    relay_main_thread_cpu_pct=[round(r["main_cpu"], 3) for r in runs],
                    bare_cpu_pct=[round(r["bare_cpu"], 2) for r in runs])]
-    rows.extend(lan_rows(runs, 40))
+    rows.extend(lan_rows(runs, BATCH))
     rss_ratios = [run["rss"] / run["bare_rss"] for run in runs]
     rows.append(figure("relay RSS / bare ffmpeg pulls", round(median(rss_ratios), 3), "ratio", "<= 1.2",
                        round(median([r["bare_rss"] for r in runs]), 1), round(median(rss_ratios), 3),
                        relay_rss_mb=round(median([r["rss"] for r in runs]), 1),
                        relay_python_rss_mb=round(median([r["py_rss"] for r in runs]), 1)))
-    for tag, lat in (("", runs[0]["latency"]), (", batch_ms=50", runs50[0]["latency"])):
+    for tag, lat in (("", runs[0]["latency"]), (f", batch_ms={FRAME_BATCH}", runs40[0]["latency"])):
         rows.append(figure(f"latency added by the relay: p50{tag}", _r(median(lat)), "ms", "<= 50",
                            frames=len(lat), load="16 cameras, 16 viewers"))
         rows.append(figure(f"latency added by the relay: p95{tag}", _r(percentile(lat, 95)), "ms", "<= 50"))
         rows.append(figure(f"latency added by the relay: max{tag}", _r(max(lat) if lat else None), "ms"))
-    ratios50 = [run["cpu"] / run["bare_cpu"] for run in runs50]
-    rows.append(figure("relay CPU (16 cams, 16 viewers) / bare ffmpeg pulls, batch_ms=50",
-                       round(median(ratios50), 3), "ratio", None, round(median([r["bare_cpu"] for r in runs50]), 2),
-                       round(median(ratios50), 3), batch_ms=50, round_ratios=[round(x, 3) for x in ratios50],
-                       relay_python_cpu_pct=[round(r["py_cpu"], 2) for r in runs50],
-                       relay_main_thread_cpu_pct=[round(r["main_cpu"], 3) for r in runs50]))
-    rows.extend(lan_rows(runs50, 50))
-    names = {"python": "minimal Python forwarder (read + send only, batch 40 ms) + its pulls",
+    ratios40 = [run["cpu"] / run["bare_cpu"] for run in runs40]
+    rows.append(figure(f"relay CPU (16 cams, 16 viewers) / bare ffmpeg pulls, batch_ms={FRAME_BATCH}",
+                       round(median(ratios40), 3), "ratio", None, round(median([r["bare_cpu"] for r in runs40]), 2),
+                       round(median(ratios40), 3), batch_ms=FRAME_BATCH, round_ratios=[round(x, 3) for x in ratios40],
+                       relay_python_cpu_pct=[round(r["py_cpu"], 2) for r in runs40],
+                       relay_main_thread_cpu_pct=[round(r["main_cpu"], 3) for r in runs40]))
+    rows.extend(lan_rows(runs40, FRAME_BATCH))
+    names = {"python": f"minimal Python forwarder (read + send only, batch {BATCH} ms) + its pulls",
+             "lane": f"the relay's C lane alone (backend/relay/_fanout.c, batch {BATCH} ms) + its pulls",
              "gst": "GStreamer fan-out (fdsrc ! multifdsink, C) + its pulls"}
+    missing = {"lane": "the C lane is not built (make setup)", "gst": "python3-gi with GStreamer not available"}
     for engine, measured in floors.items():
         if measured is None:
-            rows.append(figure(f"floor: {names[engine]} / bare ffmpeg pulls", None, "ratio",
-                               note="python3-gi with GStreamer not available"))
+            rows.append(figure(f"floor: {names[engine]} / bare ffmpeg pulls", None, "ratio", note=missing[engine]))
             continue
         cpu, own, bare_cpu, rx = measured
         lan = {} if rx is None else dict(
@@ -269,13 +275,31 @@ buf = bytearray(1 << 20); mv = memoryview(buf)
 print("running", flush=True)
 while True:
     events = ep.poll()
-    last = time.monotonic()  # before the reads, like the relay's pump: a batch every 40 ms, not 40 ms + the reads
+    last = time.monotonic()  # before the reads, like the relay's pump: a batch every interval, not the interval + the reads
     for fd, _ in events:
         n = os.readv(fd, [buf])
         if n:
             out[fd].send(mv[:n])
     if len(events) >= 2:  # batch like the relay's pump under load
         time.sleep(max(0.0, last + interval - time.monotonic()))
+"""
+# The relay's own C lane (backend/relay/_fanout.c) as the forwarder: its loop, reads and writes, and the once-a-second
+# take() of what it read, with nothing of the relay around it (no channel, scan, GOP cache, health, HTTP).
+_FORWARDER_LANE = _FORWARDER_PY.split("buf = bytearray")[0] + """
+sys.path.insert(0, sys.argv[3])
+from backend.relay import pump as pumps
+pump = pumps.Pump(interval_s=interval, native=True)
+for fd, sock in out.items():
+    sock.setblocking(False)
+    pump.add(fd, lambda data: None, lambda: None, None, lambda: None)
+    with pumps.LOCK:
+        pump.lane.set(fd, (sock.fileno(),))
+print("running", flush=True)
+while True:
+    time.sleep(1)
+    with pumps.LOCK:
+        for fd in out:
+            pump.lane.take(fd)
 """
 _FORWARDER_GST = """
 import json, os, socket, subprocess, sys
@@ -307,13 +331,17 @@ def fanout_floor(urls: list[str], engine: str) -> tuple[float, float, float, dic
         if probe.returncode:
             return None
         script = _FORWARDER_GST
+    elif engine == "lane":
+        if not pumps.native_available():
+            return None
+        python, script = sys.executable, _FORWARDER_LANE
     else:
         python, script = sys.executable, _FORWARDER_PY
     cmds = json.dumps([ffmpeg_command(u) for u in urls])
     bare_first, bare_second = first_and_second(urls)
     with contextlib.ExitStack() as stack:
         bare1 = stack.enter_context(bare_pulls(bare_first, settle_s=2))
-        fwd = subprocess.Popen([python, "-c", script, cmds, "0.04"], stdout=subprocess.PIPE, text=True,
+        fwd = subprocess.Popen([python, "-c", script, cmds, str(BATCH / 1000), str(ROOT)], stdout=subprocess.PIPE, text=True,
                                stdin=subprocess.DEVNULL)
         stack.callback(_stop_forwarder, fwd)
         port = int(fwd.stdout.readline())

@@ -14,7 +14,9 @@ The two relays are not started at the same moment, and the order can matter: in 
 identical relays differed by +0.01..+0.04 % of a core, the one started second higher. This script's A/A
 run (``--b`` this checkout, 6 rounds, 2026-11-26) gave rounds from −0.06 to +0.01, mean −0.013. So a change
 worth keeping shows up in both orders: run it once as is and once with ``--swap``, and compare with an A/A
-run of the same length. Differences under ~0.03 % of a core are noise on this machine.
+run of the same length. Differences under ~0.03 % of a core are noise on this machine. A checkout used as A or
+B needs its C lane built (``backend/relay/_fanout*.so``, e.g. copied from this one when the C file is the same),
+or its relay runs the Python path; the script prints which.
 """
 from __future__ import annotations
 
@@ -46,8 +48,8 @@ def main() -> int:
     clips = B.make_clips()
     order = ["B", "A"] if args.swap else ["A", "B"]
     roots = {"A": args.a.resolve(), "B": args.b.resolve()}
-    settings = {"A": {"batch_ms": 40, **json.loads(args.a_settings)},
-                "B": {"batch_ms": 40, **json.loads(args.b_settings)}}
+    batch = {"batch_ms": B.pumps.BATCH_MS}  # this checkout's default for both, whatever the other's is
+    settings = {"A": {**batch, **json.loads(args.a_settings)}, "B": {**batch, **json.loads(args.b_settings)}}
     with RtspServer(clips, log=B.WORK / "rtsp-ab.log") as rtsp, contextlib.ExitStack() as stack:
         cams = [{"id": f"b{i:02d}", "url": rtsp.url(f"b{i:02d}")} for i in range(1, B.CAMERAS + 1)]
         relays, viewers = {}, []
@@ -64,7 +66,11 @@ def main() -> int:
             for name in order:
                 stack.enter_context(B.backend_calls(relays[name]))
         time.sleep(3)
-        print(f"A: {roots['A']} {settings['A']}\nB: {roots['B']} {settings['B']}\nstarted first: {order[0]}")
+        for name in ("A", "B"):  # a checkout without the built C lane runs the Python path: say so
+            lane = "native" if any((roots[name] / "backend" / "relay").glob("_fanout*.so")) else "no C lane built"
+            native = [c["native"] for c in relays[name].health() if "native" in c]
+            print(f"{name}: {roots[name]} {settings[name]} ({lane}; streams in the lane: {sum(native)}/{len(native)})")
+        print(f"started first: {order[0]}")
         total, pump = [], []
         for rnd in range(args.rounds):
             before = {n: B.thread_cpu_ns(r.proc.pid) for n, r in relays.items()}

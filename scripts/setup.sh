@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 DEB_PACKAGES=(
   # video: libvlc and the plugins that decode and show H.264/H.265/MJPEG over HTTP-TS
   libvlc5 vlc-plugin-base vlc-plugin-video-output
-  # camera relay engine and demo clips
-  ffmpeg
+  # camera relay engine and demo clips; a C compiler and Python's headers for the relay's hot path (_fanout.c)
+  ffmpeg gcc libc6-dev python3-dev
   # demo/test RTSP server: gst-rtsp-server through the system python's GObject introspection
   python3 python3-venv python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
@@ -41,7 +41,7 @@ fi
 
 # The venv uses Debian's python3 (3.11 on Debian 12); pyproject pins PySide6 < 6.12 there.
 PY=/usr/bin/python3
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+stamp=.venv/.installed-$(cat pyproject.toml backend/relay/_fanout.c | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   .venv/bin/pip install -q --upgrade pip

@@ -39,7 +39,7 @@ class Settings:
     multicast_range: str = ""  # "239.255.1.0:5004": camera k (config order) gets .0+2k (main), .0+2k+1 (sub)
     multicast_lease_s: float = 30.0  # a multicast sender runs this long after the last request for it
     direct_rtsp: bool = False  # may clients with an RTSP-capable libvlc play cameras directly (direct.py)
-    batch_ms: float = 40.0  # under load, read all pulls' pipes together at most this often (see pump.py)
+    batch_ms: float = pumps.BATCH_MS  # under load, read all pulls' pipes together at most this often (pump.py)
 
 
 class Channel:
@@ -90,6 +90,9 @@ class Channel:
         self._pending: list[bytes] = []  # chunks sent as read and not yet scanned (see _on_bytes, _flush)
         self._rfd = -1  # the running pull's stdout, read by the pump (-1: none)
         self._out: tuple[Viewer, ...] = ()  # the viewers the pump's thread writes to (see _on_bytes)
+        self._pump: pumps.Pump | None = None  # the pump reading the running pull
+        self._laned: dict[int, Viewer] | None = None  # in the pump's C lane: its viewers by fd (see _relane)
+        self._lane_pipe = -1
         self._loop: asyncio.AbstractEventLoop | None = None
         self._live_since: float | None = None  # when this pull started flowing
 
@@ -100,6 +103,7 @@ class Channel:
             self._send_start(viewer)  # before it joins: its stream begins with the start, then live chunks
             self.viewers.add(viewer)
             self._out = tuple(v for v in self.viewers if not v.reason)
+            self._relane()
         self._idle_since = None
         self.ensure_running()
         self._changed()
@@ -109,6 +113,7 @@ class Channel:
         with pumps.LOCK:
             viewer.close(reason)
             self._out = tuple(v for v in self.viewers if not v.reason)
+            self._relane()
         if viewer.reason == "too_slow" and viewer.transport is not None:
             viewer.transport.abort()
         if viewer in self.viewers:
@@ -121,6 +126,10 @@ class Channel:
     def _drop(self, viewer: Viewer) -> None:
         """In the pump's thread: stop writing to ``viewer`` at once; the loop removes it."""
         self._out = tuple(v for v in self._out if v is not viewer)
+        self._relane()
+        self._remove_soon(viewer)
+
+    def _remove_soon(self, viewer: Viewer) -> None:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self.remove_viewer, viewer, viewer.reason)
 
@@ -243,13 +252,17 @@ class Channel:
         pump.interval = max(0.0, self.settings.batch_ms / 1000)
         pump.quiet_after = self.settings.lost_after_s
         self._loop = loop
-        pump.add(rfd, self._on_bytes, lambda: None, lambda: loop.call_soon_threadsafe(self._on_quiet, rfd))
+        self._pump = pump
+        pump.add(rfd, self._on_bytes, lambda: None, lambda: loop.call_soon_threadsafe(self._on_quiet, rfd),
+                 self._relane)  # called when viewers left the lane
         self._proc, self._rfd = transport, rfd
         self._last_data = time.monotonic()
         try:
             await proto.exited
         finally:
-            self._rfd = -1
+            with pumps.LOCK:
+                self._rfd = -1
+                self._relane()  # out of the C lane, with what it read, before the pipe closes
             pump.remove(rfd)
             with pumps.LOCK:
                 self._end_stream()
@@ -293,14 +306,51 @@ class Channel:
             for viewer in self._out:
                 if not viewer.send(data, self.settings.max_queue_bytes):
                     self._drop(viewer)
+            self._relane()  # backlogs written out: back to the C lane
         elif not self._switching:
             self._on_first_data(data)
 
+    def _relane(self) -> None:
+        """With LOCK held, whenever the viewers or the pull's phase change: while the pull flows and every viewer
+        can take the stream as read (a TCP viewer with nothing in its backlog), its pipe and their descriptors
+        go to the pump's C lane (``pump.py``); otherwise the lane gives them back, with what it read since the
+        last scan, and the Python path (``_on_bytes``) writes. Each viewer's byte count is brought up to date.
+        Also the pump's ``on_short``: viewers whose sockets took less than a whole chunk, or failed, have left
+        the lane; what they did not get becomes their backlog here."""
+        lane = self._pump.lane if self._pump is not None else None
+        if lane is None:
+            return
+        if self._laned is not None:  # first the viewers that left the lane: what they did not get is their backlog
+            for fd, sent, unsent, err in lane.left(self._lane_pipe):
+                viewer = self._laned.pop(fd, None)
+                if viewer is not None and not viewer.fell_behind(sent, unsent, err, self.settings.max_queue_bytes) \
+                        and viewer in self._out:
+                    self._out = tuple(v for v in self._out if v is not viewer)
+                    self._remove_soon(viewer)
+        fds = tuple(v.lane_fd() for v in self._out)
+        if self._fast and self._rfd >= 0 and not self._switching and -1 not in fds:
+            if self._laned is not None and tuple(self._laned) == fds and self._lane_pipe == self._rfd:
+                return
+            counts, laned = lane.set(self._rfd, fds), dict(zip(fds, self._out))
+            self._lane_pipe = self._rfd
+        elif self._laned is None:
+            return
+        else:
+            if taken := lane.take(self._lane_pipe):
+                self._pending.append(taken)
+            counts, laned = lane.set(self._lane_pipe, None), None
+            self._lane_pipe = -1
+        for fd, sent in counts.items():
+            viewer = self._laned.get(fd) if self._laned else None
+            if viewer is not None:
+                viewer.bytes += sent
+        self._laned = laned
+
     def _on_quiet(self, rfd: int) -> None:
         """On the event loop: the pump found this pull's pipe without data for ``lost_after_s``: the camera
-        stopped sending (the pump looks 4 times a second, so "lost" comes within ``lost_after_s`` + 0.25 s)."""
-        if rfd == self._rfd:
-            self._mark_silent(pumps.shared().last_read(rfd) or self._last_data)
+        stopped sending (the pump looks when the pipe's ``lost_after_s`` is up, so "lost" comes a few ms after it)."""
+        if rfd == self._rfd and self._pump is not None:
+            self._mark_silent(self._pump.last_read(rfd) or self._last_data)
 
     def _mark_silent(self, seen: float) -> None:
         """A live pull that has given no data since ``seen`` (monotonic) is lost."""
@@ -331,9 +381,12 @@ class Channel:
         for viewer in self._out:
             if not viewer.send(chunk + rest, self.settings.max_queue_bytes):
                 self._drop(viewer)
+        self._relane()
 
     def _flush(self) -> None:
         """Scan the chunks the hot path sent since the last scan."""
+        if self._laned is not None and (taken := self._pump.lane.take(self._lane_pipe)):
+            self._pending.append(taken)
         if self._pending:
             data = b"".join(self._pending)
             self._pending = []
@@ -347,6 +400,7 @@ class Channel:
         self._flush()
         rest = self._scanner.rest if self._fast else b""
         self._fast = False
+        self._relane()
         if rest and len(rest) < PACKET:
             for viewer in self._out:
                 viewer.send(b"\xff" * (PACKET - len(rest)), self.settings.max_queue_bytes)
@@ -390,11 +444,11 @@ class Channel:
     def tick(self, now: float) -> bool:
         """Scan the chunks sent since the last tick (GOP cache, rates), check timeouts; True when the linger
         time after the last viewer is over. The scan costs per chunk, not per call, and fewer, larger calls
-        copy less. A camera that stops sending is found by the pump (``_on_quiet``) within 0.25 s of
+        copy less. A camera that stops sending is found by the pump (``_on_quiet``) a few ms after
         ``lost_after_s``; the check here only backs it up."""
         with pumps.LOCK:
             self._flush()
-            seen = pumps.shared().last_read(self._rfd) if self._rfd >= 0 else None
+            seen = self._pump.last_read(self._rfd) if self._rfd >= 0 and self._pump is not None else None
         if seen is not None and seen > self._last_data:
             self._last_data = seen
         self._rates.append((now, self._bytes_total, self._frames_total))
@@ -432,6 +486,7 @@ class Channel:
             "keyframe_age": round(time.monotonic() - self._last_key, 2) if self._last_key else None,
             "viewers": len(self.viewers), "reconnects": self.reconnects, "codec": self.codec,
             "transcoded": self.transcode, "gop_bytes": self._gop_bytes, "pulls": self.pulls,
+            "native": self._laned is not None,  # its viewers are written to by the pump's C lane now
         }
 
 

@@ -14,6 +14,7 @@ import fcntl
 import socket
 import struct
 
+from backend.relay import pump as pumps
 from backend.relay.multicast import check_iface, parse_group
 
 SIOCGIFADDR = 0x8915
@@ -77,7 +78,8 @@ def _lease(text: str) -> float:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("camera relay outputs (backend/relay/README.md)")
     g.add_argument("--relay-batch-ms", type=_arg(_batch_ms), default=None, metavar="MS",
-                   help="read the pulls' pipes together at most this often under load (default 40)")
+                   help="read the pulls' pipes together at most this often under load "
+                        f"(default {pumps.BATCH_MS:g})")
     g.add_argument("--relay-multicast-range", type=_arg(_range), default=None, metavar="GROUP:PORT",
                    help="UDP multicast groups from here, 2 per camera in list order (e.g. 239.255.1.0:5004)")
     g.add_argument("--relay-multicast-ttl", type=_arg(_ttl), default=None, metavar="N",

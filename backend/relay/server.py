@@ -44,6 +44,7 @@ MAX_VIEWS_KEPT = 20_000
 TICK_S = 1.0  # see _tick_loop
 STARTING_TICK_S = 0.25  # while a pull is in its first 2 s
 STREAMS = ("main", "sub")
+_FULL_ONLY = ("gop_bytes", "pulls", "native")  # in /control/health only, not in what users get
 
 
 class HttpError(Exception):
@@ -317,12 +318,12 @@ class RelayServer:
             main["group"] = _group_url(streams["main"].multicast)
             if "sub" in streams:
                 sub = streams["sub"].health()
-                main["sub"] = {k: v for k, v in sub.items() if k not in ("id", "stream") and (full or k not in ("gop_bytes", "pulls"))}
+                main["sub"] = {k: v for k, v in sub.items() if k not in ("id", "stream") and (full or k not in _FULL_ONLY)}
                 main["sub"]["multicast"] = self._leases.active(cam_id, "sub")
                 main["sub"]["group"] = _group_url(streams["sub"].multicast)
             if not full:
-                main.pop("gop_bytes", None)
-                main.pop("pulls", None)
+                for key in _FULL_ONLY:
+                    main.pop(key, None)
             out.append(main)
         return out
 

@@ -46,9 +46,7 @@ class Viewer:
         if self.reason:
             return False
         if self._backlog:
-            self._backlog += data
-            if len(self._backlog) > limit:
-                self.reason = "too_slow"
+            if not self._keep(data, limit):
                 return False
             data = self._backlog
         try:
@@ -63,6 +61,27 @@ class Viewer:
             del self._backlog[:n]
         elif n < len(data):
             self._backlog += memoryview(data)[n:]  # the socket is full: the rest goes first next time
+        return True
+
+    def lane_fd(self) -> int:
+        """The descriptor the pump's C lane may write this viewer's stream to: its socket's, while nothing waits
+        in its backlog (else -1: the Python path writes, so that the backlog goes first)."""
+        return -1 if self._backlog or self.reason else self._fd
+
+    def fell_behind(self, sent: int, unsent: bytes, err: int, limit: int) -> bool:
+        """The C lane wrote ``sent`` bytes and could not write ``unsent`` (``err``: the errno, 0 when the socket
+        was full); that becomes the backlog. Like ``send``: False when this viewer is gone or too slow."""
+        self.bytes += sent
+        if err:
+            self.reason = self.reason or "closed"
+        return not self.reason and self._keep(unsent, limit)  # gone meanwhile: nothing more to keep
+
+    def _keep(self, data: bytes, limit: int) -> bool:
+        """Add ``data`` to the backlog; False (``reason`` "too_slow") when that puts it over ``limit``."""
+        self._backlog += data
+        if len(self._backlog) > limit:
+            self.reason = "too_slow"
+            return False
         return True
 
     def close(self, reason: str) -> None:

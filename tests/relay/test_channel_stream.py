@@ -6,11 +6,13 @@ The pull is not started (``ensure_running`` is switched off): the test hands the
 pump would, through the same callback, and the viewers are real sockets (socket pairs) read by threads.
 """
 import asyncio
+import os
 import random
 import shutil
 import socket
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -94,3 +96,107 @@ def test_viewers_joining_between_odd_chunks_get_whole_streams(ts_h264, mode):
             check_ts_whole(data, from_key=False, continuity=False)
         else:
             assert check_ts_whole(data, from_key=mode == "gop") > 100
+
+
+class PausingViewer(SocketViewer):
+    """A SocketViewer whose reader stops for a while now and then (small buffers: its socket fills at once)."""
+
+    def __init__(self):
+        self.reads = 0
+        super().__init__()
+
+    def _read(self):
+        self._peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        while part := self._peer.recv(1000):
+            self.data += part
+            self.reads += 1
+            if self.reads % 300 == 0:
+                time.sleep(0.3)
+
+
+def _through_the_pump(stream: bytes, native: bool, seed: int = 11):
+    """Write ``stream`` into a real pipe read by a real pump (with its C lane or without), as a pull would, with
+    viewers joining at random moments, one of them pausing. Returns (first viewer's bytes, the late viewers',
+    the pausing one's, (how many writes found the pipe in the lane, how often viewers left it), each viewer's
+    byte count)."""
+    rng = random.Random(seed)
+
+    async def main():
+        pump = pumps.Pump(interval_s=0.0, native=native)
+        channel = Channel("c", "main", "unused", Settings(gop_mode="gop"), lambda viewer: None)
+        channel.ensure_running = lambda: None  # no ffmpeg: this test writes the pull's pipe itself
+        rfd, wfd = pumps.make_pipe()
+        channel._pump, channel._rfd = pump, rfd  # what _pull_once does
+        left = []  # each time viewers left the C lane
+
+        def on_short():
+            left.append(1)
+            channel._relane()
+
+        pump.add(rfd, channel._on_bytes, lambda: None, None, on_short)
+        first, pausing, late, laned = SocketViewer(), PausingViewer(), [], 0
+        channel.add_viewer(first.viewer)
+        channel.add_viewer(pausing.viewer)
+        pos = 0
+        while pos < len(stream):
+            size = rng.choice((97, 188 * 3 + 5, 1000, 4093, 9001, 20_011))
+            os.write(wfd, stream[pos:pos + size])
+            pos += size
+            await asyncio.sleep(0.001)
+            if rng.random() < 0.01:
+                late.append(SocketViewer())
+                channel.add_viewer(late[-1].viewer)
+            if rng.random() < 0.05:
+                channel.tick(0.0)
+            with pumps.LOCK:
+                laned += bool(pump.lane and rfd in pump.lane.pipes())
+        await asyncio.sleep(0.3)  # the pump reads the rest
+        with pumps.LOCK:  # the end of _pull_once
+            channel._rfd = -1
+            channel._relane()
+        pump.remove(rfd)
+        os.close(wfd)
+        with pumps.LOCK:
+            channel._end_stream()
+        for v in [first, pausing, *late]:
+            while v.viewer._backlog:
+                await asyncio.sleep(0.01)
+                with pumps.LOCK:
+                    v.viewer.send(b"", 1 << 30)
+            channel.remove_viewer(v.viewer)
+        pump.close()
+        return first, pausing, late, laned, len(left)
+
+    first, pausing, late, laned, left = asyncio.run(main())
+    return (first.result(), [v.result() for v in late], pausing.result(), (laned, left),
+            [v.viewer.bytes for v in [first, pausing, *late]])
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["c-lane", "python"])
+def test_through_a_real_pipe_and_pump_every_viewer_gets_the_same_whole_stream(ts_h264, native):
+    """The pump's C lane sends exactly what the Python path sends: the first viewer's stream is the same bytes
+    either way, a viewer whose socket fills (and so leaves the lane with a backlog) still gets every byte, and
+    viewers joining at any moment start whole from the cached GOP."""
+    if native and not pumps.native_available():
+        pytest.skip("the C lane (backend/relay/_fanout.c) is not built here: see test_the_c_lane_is_built")
+    stream = ts_h264[:-100]
+    first, late, pausing, (laned, left), counted = _through_the_pump(stream, native)
+    assert check_ts_whole(first) > 1000
+    assert pausing == first  # it fell behind (its backlog went first) and lost nothing
+    assert late and all(check_ts_whole(data) > 100 for data in late)
+    assert counted == [len(first), len(pausing), *map(len, late)]  # the byte counts of the view records
+    if native:
+        assert laned > 0, "the stream never went through the C lane"
+        assert left > 0, "no viewer ever left the lane: the pausing viewer's socket never filled"
+    else:
+        assert laned == left == 0
+    reference, *_ = _through_the_pump(stream, False, seed=3)  # other chunking, other joins, the Python path
+    assert first == reference
+
+
+def test_the_c_lane_is_built():
+    """`make setup` builds backend/relay/_fanout.c (the relay's CPU goal depends on it); CC_RELAY_NATIVE=0
+    says it is left out on purpose."""
+    if os.environ.get("CC_RELAY_NATIVE") == "0":
+        pytest.skip("CC_RELAY_NATIVE=0")
+    assert pumps.native_available(), "backend.relay._fanout is not built: run `make setup` (needs gcc, python3-dev)"

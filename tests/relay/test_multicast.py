@@ -80,8 +80,14 @@ def test_multicast_group_plays_in_libvlc_and_stops_after_its_lease(rtsp_server, 
         status, headers, body = request(udp_url)
         assert status == 307 and headers["Location"] == f"udp://@{group}:{port}" == body["url"]
         assert body["ttl"] == 1
-        rx.settimeout(15)  # the pull starts now
-        data = b"".join(rx.recv(2048) for _ in range(40))  # MPEG-TS in 188-byte-aligned datagrams
+        datagrams, deadline = [], time.monotonic() + 30
+        while len(datagrams) < 40:  # the pull starts now; the lease (3 s) kept meanwhile, as a wall PC's tile
+            try:  # does (a pull slow to start under load outlived a lease never renewed: seen in a CI run)
+                datagrams.append(rx.recv(2048))
+            except socket.timeout:
+                assert time.monotonic() < deadline, f"{len(datagrams)} datagrams within 30 s"
+                assert request(udp_url)[0] == 307
+        data = b"".join(datagrams)  # MPEG-TS in 188-byte-aligned datagrams
         assert len(data) % PACKET == 0 and len(data) <= 40 * DATAGRAM
         scanner = TsScanner()
         _, frames = scanner.feed(data)
@@ -110,7 +116,7 @@ def test_multicast_group_plays_in_libvlc_and_stops_after_its_lease(rtsp_server, 
     sender = [v for v in views if v["transport"] == "udp" and v["reason"] == "lease_expired"]
     assert len(sender) == 1 and sender[0]["bytes"] > 100_000 and sender[0]["user"] == "tester"
     requests = [v for v in views if v["reason"] == "multicast_request"]
-    assert len(requests) == 1 and requests[0]["event"] == "start"  # 6 requests by one user
+    assert len(requests) == 1 and requests[0]["event"] == "start"  # 6 or more requests by one user
     assert requests[0]["peer"] == sender[0]["peer"] == "127.0.0.1" and sender[0]["event"] == "end"
 
 

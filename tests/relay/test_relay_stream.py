@@ -11,6 +11,7 @@ import pytest
 
 from backend.relay.ts import PACKET
 from tests.helpers.rtsp import TsClient, check_ts_whole
+from tests.helpers.wait import wait_until
 
 pytestmark = pytest.mark.rtsp
 
@@ -20,8 +21,11 @@ def whole_packets(data: bytes) -> bytes:
     return bytes(data[:len(data) - len(data) % PACKET])
 
 
-def test_a_paused_viewer_gets_every_byte_in_order(rtsp_server, relay_factory):
-    # a small send buffer fills during the pause: the rest waits in the viewer's backlog and goes first
+@pytest.mark.parametrize("native", ["1", "0"], ids=["c-lane", "python"])
+def test_a_paused_viewer_gets_every_byte_in_order(rtsp_server, relay_factory, monkeypatch, native):
+    # a small send buffer fills during the pause: the rest waits in the viewer's backlog and goes first (in C:
+    # the viewer leaves the lane with what it missed, and comes back once its backlog is written)
+    monkeypatch.setenv("CC_RELAY_NATIVE", native)
     relay = relay_factory([{"id": "cam-01", "url": rtsp_server.url("cam-01")}],
                           settings={"sndbuf": 16_384, "max_queue_bytes": 8_000_000})
     with TsClient(relay.play_url("cam-01"), keep=3_000_000, rcvbuf=4096) as viewer:
@@ -34,6 +38,10 @@ def test_a_paused_viewer_gets_every_byte_in_order(rtsp_server, relay_factory):
         assert relay.health("cam-01")["viewers"] == 1  # paused, not dropped
         assert not viewer.closed.is_set()
         assert check_ts_whole(whole_packets(viewer.data)) > 1000
+        if native == "1":  # its backlog written, it is back in the C lane
+            wait_until(lambda: relay.health("cam-01")["native"], timeout=10, what="the stream back in the C lane")
+        else:
+            assert relay.health("cam-01")["native"] is False
 
 
 def test_late_viewers_join_whole_at_any_moment(rtsp_server, relay_factory):
