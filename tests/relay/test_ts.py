@@ -80,6 +80,20 @@ def test_ffmpeg_command_copies_and_takes_options_from_the_fragment():
     assert "libx264" in ffmpeg_command("rtsp://cam/x", transcode=True)
 
 
+def test_live_sources_are_analysed_briefly_and_files_as_before():
+    """A camera's first bytes wait for ffmpeg's analysis (and its next keyframe): live sources get 0.5 s and no
+    frame-rate probe (what it gains is in bench_relay.py's "camera not yet pulled"); an SDP 0.1 s; a file 1.5 s."""
+    def analysis(url):
+        cmd = ffmpeg_command(url)
+        fps = cmd[cmd.index("-fpsprobesize") + 1] if "-fpsprobesize" in cmd else None
+        return cmd[cmd.index("-analyzeduration") + 1], fps
+
+    for url in ("rtsp://cam/x", "rtsps://cam/x", "http://enc/live.ts", "udp://@239.1.1.1:5004"):
+        assert analysis(url) == ("500000", "0"), url
+    assert analysis("/var/demo/site.sdp") == ("100000", "0")
+    assert analysis("/var/demo/clips/cam-01.mp4") == ("1500000", None)
+
+
 def without_random_access_marks(ts: bytes) -> tuple[bytes, int]:
     """``ts`` as muxed by one that does not flag keyframes random-access; how many flags were cleared."""
     data, cleared = bytearray(ts), 0
