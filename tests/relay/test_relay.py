@@ -62,7 +62,10 @@ def test_codecs_pass_through_or_are_transcoded_and_libvlc_decodes(rtsp_server, r
     relay = relay_factory([{"id": "c", "url": rtsp_server.url(clip)}])
     with HeadlessPlayer(relay.play_url("c")) as player:
         player.wait_frames(10)
-    health = relay.health("c")
+        # the rates come from the relay's scan over at least 0.5 s (it runs 4 times a second in a pull's
+        # first 2 s): a pull that is live at once (a camera analysed for 0.5 s gives its first ~12 frames in
+        # one write) can have 10 frames decoded before that scan (CI once read fps 0.0 here)
+        health = wait_until(lambda: (h := relay.health("c"))["fps"] > 0 and h, timeout=5, what="the pull's rates")
     assert health["codec"] == codec and health["transcoded"] is transcoded
     assert health["state"] == "live" and health["fps"] > 0 and health["bitrate_kbps"] > 0
 
