@@ -47,7 +47,10 @@ class CameraTableModel(RecordTableModel):
             if column == self.COL_STATE:
                 return camera_state_name(camera.state)
             if column == self.COL_FPS:
-                return f"{camera.fps:.0f}" if camera.state == "live" else ""
+                if camera.state != "live":
+                    return ""
+                # a pull just live: the relay gives its rates after its first scan (about a second)
+                return f"{camera.fps:.0f}" if camera.fps > 0 else "…"
         elif role == Qt.ItemDataRole.DecorationRole and column == self.COL_NAME:
             return camera_state_colour(camera.state)
         elif role == Qt.ItemDataRole.ForegroundRole and column == self.COL_STATE:

@@ -206,6 +206,13 @@ def test_camera_list_shows_health_and_follows_it(console, store, feed, qtbot):
     qtbot.waitUntil(lambda: model.record(0).state == "lost", timeout=3000)
     assert model.data(model.index(0, 1)) == "Signal lost"
     assert model.data(model.index(0, 0), Qt.ItemDataRole.DecorationRole).name() == "#e5322d"
+    assert model.data(model.index(0, 2)) == ""
+    feed.event("cameras", {**cam.to_dict(), "state": "live", "fps": 0.0})  # live, its rates not measured yet
+    qtbot.waitUntil(lambda: model.record(0).state == "live", timeout=3000)
+    assert model.data(model.index(0, 2)) == "…"
+    feed.event("cameras", {**cam.to_dict(), "state": "live", "fps": 24.6})
+    qtbot.waitUntil(lambda: model.record(0).fps == 24.6, timeout=3000)
+    assert model.data(model.index(0, 2)) == "25"
 
 
 def test_keyboard_acknowledge_with_ctrl_k_and_space(console, store, qtbot):
