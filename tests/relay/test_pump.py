@@ -124,7 +124,7 @@ def test_a_laned_pipe_s_last_read_is_current_while_the_lane_loop_runs(monkeypatc
         r, w = make_pipe()
         _add(pump, r, laned=True)
         added = pump.last_read(r)
-        await asyncio.sleep(0.2)  # the first check is done: the loop now waits on its own
+        await _wait(lambda: pump._next_check > 0)  # the first check is done: the loop now waits on its own, 30 s
         os.write(w, b"G" * 188)
         await _wait(lambda: pump.last_read(r) > added)  # the watchdog's backup check reads this
         assert pump._seen[r] == added  # known from the lane itself: the loop has not returned
@@ -142,12 +142,9 @@ def test_a_pipe_removed_while_the_lane_loop_runs_is_forgotten(monkeypatch):
     async def main():
         pump = Pump(interval_s=0.0, quiet_after_s=0.3)
         [(r1, w1), (r2, w2)], quiet = _two_watched(pump, laned=True)
-        await asyncio.sleep(0.5)  # both quiet: the next check is 30 s out
-        await _wait(lambda: sorted(quiet) == sorted([r1, r2]))
-        os.write(w1, b"G" * 188)
-        await _wait(lambda: pump.last_read(r1) > pump._seen[r1])  # read by the running C loop
-        pump.remove(r1)  # while that loop still runs
-        pump._wake()  # it returns: the reads it made are handed over, the removed pipe's too
+        await _wait(lambda: sorted(quiet) == sorted([r1, r2]))  # both quiet: a check every 0.3 s from now
+        await _remove_while_a_read_is_not_handed_over(pump, r1, w1)
+        pump._wake()  # the loop returns: the reads it made are handed over, the removed pipe's too
         await asyncio.sleep(0.2)
         assert r1 not in pump._seen and pump.last_read(r1) is None
         os.write(w2, b"G" * 188)  # and the pump goes on: the other pipe is read, and found quiet again
@@ -159,6 +156,24 @@ def test_a_pipe_removed_while_the_lane_loop_runs_is_forgotten(monkeypatch):
         pump.close()
 
     asyncio.run(main())
+
+
+async def _remove_while_a_read_is_not_handed_over(pump, r, w):
+    """Write to laned pipe ``r`` and remove it once the running C loop has read that but not handed the read over
+    (it returns at its next check). Looked at under LOCK, which the loop needs to hand reads over; written again
+    when the loop handed this one over first (the test was late: a loaded machine)."""
+    for _ in range(50):
+        seen = pump._seen[r]
+        os.write(w, b"G" * 188)
+        for _ in range(200):
+            await asyncio.sleep(0.005)
+            with pumps.LOCK:
+                if pump._seen[r] != seen:
+                    break  # handed over already
+                if pump.last_read(r) > seen:  # read by the C loop, which still runs
+                    pump.remove(r)
+                    return
+    raise AssertionError("the C loop always handed its read over before the test looked")
 
 
 @pytest.mark.parametrize("laned", [False, pytest.param(True, marks=native)], ids=["python", "c-lane"])
