@@ -12,7 +12,7 @@ from typing import Callable
 
 from backend.relay import pump as pumps
 from backend.relay.pull import StderrWatch, ffmpeg_command, redact
-from backend.relay.ts import PACKET, FrameStart, TsScanner
+from backend.relay.ts import PACKET, FrameStart, TsScanner, tables_before
 from backend.relay.viewer import Viewer
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ class Channel:
         self._in_key = False
         self._flowing = False  # this pull reached its first keyframe: bytes go out to viewers
         self._frames_waited = 0
+        self._tables = (b"", b"")
         self._fast = False  # flowing (and not switching engine): chunks go out as read, scanned on the tick
         self._pending: list[bytes] = []  # chunks sent as read and not yet scanned (see _on_bytes, _flush)
         self._rfd = -1  # the running pull's stdout, read by the pump (-1: none)
@@ -230,6 +231,7 @@ class Channel:
         self._scanner.reset()
         self._clear_cache()
         self._flowing, self._frames_waited = False, 0
+        self._tables = (b"", b"")  # the PAT and PMT last sent before the next chunk, until the first keyframe
         self._fast, self._pending, self._live_since = False, [], None
         cmd = ffmpeg_command(self.url, self.transcode, self.settings.rtsp_transport)
         self.pulls += 1
@@ -366,10 +368,12 @@ class Channel:
         if not self._flowing:
             self._frames_waited += len(frames)
             first = next((f for f in frames if f.key), None)
+            pmt_pid = self._scanner.pmt_pid
             if first is None and (self._frames_waited < 100 or not frames):
+                self._tables = tables_before(chunk, len(chunk) // PACKET, *self._tables, pmt_pid)
                 return
             first = first or frames[0]
-            prefix = self._scanner.pat + self._scanner.pmt
+            prefix = b"".join(tables_before(chunk, first.index, *self._tables, pmt_pid))
             chunk = prefix + chunk[first.index * PACKET:]
             shift = first.index - len(prefix) // PACKET
             frames = [FrameStart(f.index - shift, f.key) for f in frames if f.index >= first.index]

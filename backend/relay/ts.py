@@ -19,6 +19,20 @@ _HEVC_KEY = {16, 17, 18, 19, 20, 21, 32, 33}  # IRAP slices, VPS, SPS
 _PUSI = re.compile(rb"[\x40-\x7f\xc0-\xff]")  # a header's second byte with payload_unit_start set
 
 
+def tables_before(chunk: bytes, end: int, pat: bytes, pmt: bytes, pmt_pid: int | None) -> tuple[bytes, bytes]:
+    """(PAT, PMT) as last sent before packet ``end`` of ``chunk`` (whole packets; ``pat``, ``pmt``: the last ones
+    before ``chunk``, or b""), for a stream cut at ``end`` to start with: the same packets however reads cut the
+    stream, and continuous (the tables' continuity counters) with the next ones sent."""
+    for match in _PUSI.finditer(chunk[1:end * PACKET:PACKET]):
+        at = match.start() * PACKET
+        pid = ((chunk[at + 1] & 0x1F) << 8) | chunk[at + 2]
+        if pid == 0:
+            pat = chunk[at:at + PACKET]
+        elif pid == pmt_pid:
+            pmt = chunk[at:at + PACKET]
+    return pat, pmt
+
+
 def _table(test) -> bytes:
     """A ``bytes.translate`` table: 1 for the byte values that pass ``test``, else 0."""
     return bytes(1 if test(b) else 0 for b in range(256))

@@ -5,7 +5,7 @@ import subprocess
 import pytest
 
 from backend.relay.pull import StderrWatch, ffmpeg_command, redact, split_options
-from backend.relay.ts import PACKET, TsScanner
+from backend.relay.ts import PACKET, TsScanner, tables_before
 from tests.helpers.rtsp import test_clips
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
@@ -31,6 +31,25 @@ def scan(data: bytes, step: int):
         frames += [(total // PACKET + f.index, f.key) for f in found]
         total += len(chunk)
     return s, frames, total
+
+
+@pytest.mark.parametrize("codec", ["h264", "hevc"])
+def test_the_tables_before_a_packet_are_the_last_ones_sent_before_it(ts_bytes, codec):
+    data = ts_bytes[codec]
+    s, frames, _total = scan(data, len(data))
+    pid = [((data[i + 1] & 0x1F) << 8) | data[i + 2] if data[i + 1] & 0x40 else None
+           for i in range(0, len(data), PACKET)]
+    keys = [i for i, key in frames if key]
+    assert len(keys) >= 2 and pid.count(0) >= 2
+    for key in keys[:3]:
+        pat = max(i for i in range(key) if pid[i] == 0)
+        pmt = max(i for i in range(key) if pid[i] == s.pmt_pid)
+        want = (data[pat * PACKET:(pat + 1) * PACKET], data[pmt * PACKET:(pmt + 1) * PACKET])
+        assert tables_before(data, key, b"", b"", s.pmt_pid) == want
+        cut = min(pat, pmt)  # the same from a later chunk, given what was before it
+        before = tables_before(data, cut, b"", b"", s.pmt_pid)
+        assert tables_before(data[cut * PACKET:], key - cut, *before, s.pmt_pid) == want
+    assert tables_before(data, 0, b"P", b"M", s.pmt_pid) == (b"P", b"M")  # none in the chunk: the ones given
 
 
 @pytest.mark.parametrize("codec", ["h264", "hevc"])
