@@ -57,6 +57,16 @@ class SocketViewer:
         return bytes(self.data)
 
 
+async def _close(channel: Channel, viewers: list[SocketViewer]) -> None:
+    """Remove the viewers from the channel, each once what its full socket left waiting has gone out."""
+    for v in viewers:
+        while v.viewer._backlog:
+            await asyncio.sleep(0.01)
+            with pumps.LOCK:
+                v.viewer.send(b"", 1 << 30)
+        channel.remove_viewer(v.viewer)
+
+
 @pytest.mark.parametrize("mode", ["gop", "key", "off"])
 def test_viewers_joining_between_odd_chunks_get_whole_streams(ts_h264, mode):
     rng = random.Random(7)
@@ -83,12 +93,7 @@ def test_viewers_joining_between_odd_chunks_get_whole_streams(ts_h264, mode):
                 channel.tick(0.0)  # the once-a-second scan, at some point between chunks
         with pumps.LOCK:
             channel._end_stream()
-        for v in [first, *late]:  # what a full socket left waiting goes out before the viewer is closed
-            while v.viewer._backlog:
-                await asyncio.sleep(0.01)
-                with pumps.LOCK:
-                    v.viewer.send(b"", 1 << 30)
-            channel.remove_viewer(v.viewer)
+        await _close(channel, [first, *late])
         return first, late
 
     first, late = asyncio.run(main())
@@ -117,11 +122,7 @@ def _first_stream(stream: bytes, sizes: tuple[int, ...]) -> bytes:
             pos, n = pos + size, n + 1
         with pumps.LOCK:
             channel._end_stream()
-        while v.viewer._backlog:
-            await asyncio.sleep(0.01)
-            with pumps.LOCK:
-                v.viewer.send(b"", 1 << 30)
-        channel.remove_viewer(v.viewer)
+        await _close(channel, [v])
         return v
 
     return asyncio.run(main()).result()
@@ -204,12 +205,7 @@ def _through_the_pump(stream: bytes, native: bool, seed: int = 11):
         os.close(wfd)
         with pumps.LOCK:
             channel._end_stream()
-        for v in [first, pausing, *late]:
-            while v.viewer._backlog:
-                await asyncio.sleep(0.01)
-                with pumps.LOCK:
-                    v.viewer.send(b"", 1 << 30)
-            channel.remove_viewer(v.viewer)
+        await _close(channel, [first, pausing, *late])
         pump.close()
         return first, pausing, late, laned, len(left)
 
