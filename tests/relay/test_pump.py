@@ -144,8 +144,9 @@ def test_a_pipe_removed_while_the_lane_loop_runs_is_forgotten(monkeypatch):
         [(r1, w1), (r2, w2)], quiet = _two_watched(pump, laned=True)
         await _wait(lambda: sorted(quiet) == sorted([r1, r2]))  # both quiet: a check every 0.3 s from now
         await _remove_while_a_read_is_not_handed_over(pump, r1, w1)
+        batches = pump.batches
         pump._wake()  # the loop returns: the reads it made are handed over, the removed pipe's too
-        await asyncio.sleep(0.2)
+        await _wait(lambda: pump.batches > batches)  # handed over, then the wake-up read
         assert r1 not in pump._seen and pump.last_read(r1) is None
         os.write(w2, b"G" * 188)  # and the pump goes on: the other pipe is read, and found quiet again
         await _wait(lambda: quiet.count(r2) == 2, timeout=5)
